@@ -1,0 +1,185 @@
+//! Every byte-order and integer-encoding choice of the on-disk formats lives here.
+//!
+//! - Fixed-width integers in file formats are little-endian (`put_u32`, `get_u64`, ...), except
+//!   where a key must sort bytewise: those use big-endian (`key::encode_trailer`).
+//! - Lengths and counts inside records are LEB128 varints (`put_varint`, `get_varint`).
+//! - Checksums are crc32c, masked as LevelDB does so that a checksum of data that itself
+//!   contains checksums does not degenerate (`masked_crc`).
+//!
+//! Decoders never panic on bad input: every `get_*` returns `None` when the input is short, and
+//! callers turn that into `Error::Corruption`.
+
+/// Appends a little-endian `u32`.
+pub fn put_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+/// Appends a little-endian `u64`.
+pub fn put_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+/// Appends an unsigned LEB128 varint (at most 10 bytes).
+pub fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Appends a varint length followed by the bytes.
+pub fn put_length_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// A cursor over an input slice for decoding. Every getter returns `None` on short input.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    input: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// Starts reading at the beginning of `input`.
+    pub fn new(input: &'a [u8]) -> Self {
+        Reader { input }
+    }
+
+    /// The bytes not yet consumed.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.input
+    }
+
+    /// True when everything was consumed.
+    pub fn is_empty(&self) -> bool {
+        self.input.is_empty()
+    }
+
+    /// Takes `len` raw bytes.
+    pub fn bytes(&mut self, len: usize) -> Option<&'a [u8]> {
+        if self.input.len() < len {
+            return None;
+        }
+        let (head, tail) = self.input.split_at(len);
+        self.input = tail;
+        Some(head)
+    }
+
+    /// Takes one byte.
+    pub fn u8(&mut self) -> Option<u8> {
+        self.bytes(1).map(|b| b[0])
+    }
+
+    /// Takes a little-endian `u32`.
+    pub fn u32(&mut self) -> Option<u32> {
+        self.bytes(4).map(|b| u32::from_le_bytes(b.try_into().expect("length checked")))
+    }
+
+    /// Takes a little-endian `u64`.
+    pub fn u64(&mut self) -> Option<u64> {
+        self.bytes(8).map(|b| u64::from_le_bytes(b.try_into().expect("length checked")))
+    }
+
+    /// Takes an unsigned LEB128 varint; rejects encodings longer than 10 bytes or overflowing.
+    pub fn varint(&mut self) -> Option<u64> {
+        let mut value: u64 = 0;
+        for index in 0..10 {
+            let byte = self.u8()?;
+            let bits = u64::from(byte & 0x7f);
+            if index == 9 && byte > 1 {
+                return None;
+            }
+            value |= bits << (7 * index);
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// Takes a varint length and that many bytes.
+    pub fn length_prefixed(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.varint()?).ok()?;
+        self.bytes(len)
+    }
+}
+
+/// Reads a little-endian `u32` at `offset` of `input`, if it fits.
+pub fn u32_at(input: &[u8], offset: usize) -> Option<u32> {
+    let end = offset.checked_add(4)?;
+    input.get(offset..end).map(|b| u32::from_le_bytes(b.try_into().expect("length checked")))
+}
+
+/// Reads a little-endian `u64` at `offset` of `input`, if it fits.
+pub fn u64_at(input: &[u8], offset: usize) -> Option<u64> {
+    let end = offset.checked_add(8)?;
+    input.get(offset..end).map(|b| u64::from_le_bytes(b.try_into().expect("length checked")))
+}
+
+const CRC_MASK_DELTA: u32 = 0xa282_ead8;
+
+/// crc32c of `data`, masked (rotated and offset) so that checksums of checksummed data stay
+/// strong. Use `masked_crc` to write and `verify_masked_crc` to read.
+pub fn masked_crc(data: &[u8]) -> u32 {
+    let crc = crc32c::crc32c(data);
+    crc.rotate_right(15).wrapping_add(CRC_MASK_DELTA)
+}
+
+/// Masked crc32c over several slices, as if they were one.
+pub fn masked_crc_parts(parts: &[&[u8]]) -> u32 {
+    let crc = parts.iter().fold(0u32, |crc, part| crc32c::crc32c_append(crc, part));
+    crc.rotate_right(15).wrapping_add(CRC_MASK_DELTA)
+}
+
+/// True when `stored` is the masked crc32c of `data`.
+pub fn verify_masked_crc(data: &[u8], stored: u32) -> bool {
+    masked_crc(data) == stored
+}
+
+/// Rounds `value` up to a multiple of `align` (a power of two).
+pub fn align_up(value: u64, align: u64) -> u64 {
+    debug_assert!(align.is_power_of_two());
+    (value + align - 1) & !(align - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_round_trips_edges() {
+        for value in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX - 1, u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, value);
+            let mut reader = Reader::new(&out);
+            assert_eq!(reader.varint(), Some(value));
+            assert!(reader.is_empty());
+        }
+    }
+
+    #[test]
+    fn varint_rejects_truncated_and_overlong() {
+        assert_eq!(Reader::new(&[0x80]).varint(), None);
+        assert_eq!(Reader::new(&[0xff; 11]).varint(), None);
+        assert_eq!(Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]).varint(), None);
+    }
+
+    #[test]
+    fn masked_crc_detects_flip() {
+        let data = b"hello world".to_vec();
+        let crc = masked_crc(&data);
+        assert!(verify_masked_crc(&data, crc));
+        let mut flipped = data.clone();
+        flipped[3] ^= 1;
+        assert!(!verify_masked_crc(&flipped, crc));
+        assert_eq!(masked_crc_parts(&[b"hello", b" world"]), crc);
+    }
+
+    #[test]
+    fn align_up_rounds() {
+        assert_eq!(align_up(0, 4096), 0);
+        assert_eq!(align_up(1, 4096), 4096);
+        assert_eq!(align_up(4096, 4096), 4096);
+    }
+}
