@@ -12,19 +12,23 @@
 //!
 //! - [`io`]: the file trait, the glommio O_DIRECT implementation and a fault-injecting memory one.
 //! - [`journal`]: the segmented write-ahead log; the only WAL, shared by every region of the core.
-//! - [`memtable`], [`sst`], [`version`], [`manifest`], [`compaction`]: the LSM tree.
+//! - `memtable`, [`sst`], `version`, `manifest`, `compaction`: the LSM tree.
 //! - [`vlog`]: the value log and its garbage collection.
 //! - [`cache`]: block and index/filter caches with byte budgets and TinyLFU admission.
-//! - [`db`]: the engine that ties them together.
+//! - `db`: the engine that ties them together.
 //!
 //! All byte-order choices live in [`codec`]; every on-disk format documents its layout in its
 //! module doc and carries a version number.
 
+pub mod cache;
 pub mod codec;
 pub mod error;
 pub mod io;
 pub mod iter;
+pub mod journal;
 pub mod key;
+pub mod sst;
+pub mod vlog;
 
 pub use error::{Error, Result};
 pub use key::{Cf, Seq, ValueKind};

@@ -1,0 +1,1 @@
+//! The value log (WiscKey): large values out of the LSM, with garbage collection.
