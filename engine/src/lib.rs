@@ -27,6 +27,8 @@ pub mod io;
 pub mod iter;
 pub mod journal;
 pub mod key;
+pub mod memtable;
+pub mod range_del;
 pub mod sst;
 pub mod vlog;
 

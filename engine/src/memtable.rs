@@ -1,0 +1,249 @@
+//! The memtable: the newest writes of every column family, in memory, with byte accounting.
+//!
+//! One `MemTable` holds all four column families (each an ordered map keyed by internal key)
+//! and their range tombstones. The engine keeps one *active* memtable and a short queue of
+//! *frozen* ones waiting to be flushed; a memtable is frozen when `size_bytes` reaches
+//! `memtable_size_bytes`, and flushes as one unit (one SST per non-empty CF, one manifest edit),
+//! so the per-region applied-index watermark it records covers every CF at once.
+//!
+//! Invariants: sequence numbers only grow within a memtable; a frozen memtable never changes.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use crate::error::Result;
+use crate::iter::InternalIterator;
+use crate::key::{self, Cf, InternalKey, Seq, ValueKind};
+use crate::range_del::RangeTombstone;
+
+/// Fixed per-entry overhead counted on top of key and value bytes (tree node share, headers).
+const ENTRY_OVERHEAD_BYTES: u64 = 48;
+
+#[derive(Debug, Default)]
+struct CfTable {
+    entries: BTreeMap<InternalKey, Bytes>,
+    range_tombstones: Vec<RangeTombstone>,
+}
+
+/// The memtable of all column families.
+#[derive(Debug)]
+pub struct MemTable {
+    id: u64,
+    cfs: [RefCell<CfTable>; 4],
+    size_bytes: Cell<u64>,
+    /// Highest sequence applied; 0 when empty.
+    max_seq: Cell<Seq>,
+    /// Highest applied journal index per region whose effects this memtable holds.
+    applied: RefCell<BTreeMap<u64, u64>>,
+}
+
+impl MemTable {
+    /// An empty memtable with an id unique within the engine.
+    pub fn new(id: u64) -> MemTable {
+        MemTable {
+            id,
+            cfs: Default::default(),
+            size_bytes: Cell::new(0),
+            max_seq: Cell::new(0),
+            applied: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// The memtable's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Approximate memory used, in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        self.size_bytes.get()
+    }
+
+    /// True when nothing was ever written.
+    pub fn is_empty(&self) -> bool {
+        self.max_seq.get() == 0 && self.applied.borrow().is_empty()
+    }
+
+    /// The highest sequence number in the memtable.
+    pub fn max_seq(&self) -> Seq {
+        self.max_seq.get()
+    }
+
+    /// Inserts one point entry (`Put`, `Pointer` or `Delete`).
+    pub fn insert(&self, cf: Cf, user_key: &[u8], seq: Seq, kind: ValueKind, value: Bytes) {
+        debug_assert!(kind != ValueKind::RangeDelete, "range tombstones go through delete_range");
+        self.note_seq(seq);
+        let internal = Bytes::from(key::encode_internal(user_key, seq, kind));
+        self.size_bytes.set(self.size_bytes.get() + internal.len() as u64 + value.len() as u64 + ENTRY_OVERHEAD_BYTES);
+        self.cfs[cf.index()].borrow_mut().entries.insert(InternalKey(internal), value);
+    }
+
+    /// Records a range tombstone deleting `[start, end)` at `seq`.
+    pub fn delete_range(&self, cf: Cf, start: &[u8], end: &[u8], seq: Seq) {
+        self.note_seq(seq);
+        self.size_bytes.set(self.size_bytes.get() + (start.len() + end.len()) as u64 + ENTRY_OVERHEAD_BYTES);
+        let tombstone = RangeTombstone::new(start, end, seq);
+        self.cfs[cf.index()].borrow_mut().range_tombstones.push(tombstone);
+    }
+
+    /// Notes that this memtable holds the effects of `region_id`'s journal entries up to `index`.
+    pub fn note_applied(&self, region_id: u64, index: u64) {
+        let mut applied = self.applied.borrow_mut();
+        let slot = applied.entry(region_id).or_insert(0);
+        debug_assert!(*slot <= index, "applied index must not go backwards");
+        *slot = (*slot).max(index);
+    }
+
+    /// The applied-index watermarks this memtable carries.
+    pub fn applied(&self) -> BTreeMap<u64, u64> {
+        self.applied.borrow().clone()
+    }
+
+    fn note_seq(&self, seq: Seq) {
+        debug_assert!(seq >= self.max_seq.get(), "sequence numbers only grow");
+        self.max_seq.set(seq);
+    }
+
+    /// The newest entry of `user_key` at or below `snapshot`: `(seq, kind, value)`.
+    pub fn get(&self, cf: Cf, user_key: &[u8], snapshot: Seq) -> Option<(Seq, ValueKind, Bytes)> {
+        let table = self.cfs[cf.index()].borrow();
+        let target = InternalKey(Bytes::from(key::seek_key(user_key, snapshot)));
+        let (found, value) = table.entries.range(target..).next()?;
+        let parsed = key::parse_internal(&found.0).expect("memtable keys are well formed");
+        (parsed.user_key == user_key).then(|| (parsed.seq, parsed.kind, value.clone()))
+    }
+
+    /// The range tombstones of a column family.
+    pub fn range_tombstones(&self, cf: Cf) -> Vec<RangeTombstone> {
+        self.cfs[cf.index()].borrow().range_tombstones.clone()
+    }
+
+    /// Number of point entries in a column family.
+    pub fn entry_count(&self, cf: Cf) -> usize {
+        self.cfs[cf.index()].borrow().entries.len()
+    }
+
+    /// An iterator over a column family's point entries.
+    pub fn iter(self: &Rc<Self>, cf: Cf) -> MemTableIterator {
+        MemTableIterator { table: self.clone(), cf, current: None }
+    }
+}
+
+/// Iterates one column family of a memtable. Each step is a tree lookup from the current key,
+/// so the iterator stays correct while the active memtable receives new (higher-seq) entries.
+#[derive(Debug)]
+pub struct MemTableIterator {
+    table: Rc<MemTable>,
+    cf: Cf,
+    current: Option<(InternalKey, Bytes)>,
+}
+
+impl MemTableIterator {
+    fn position(&mut self, lower: Bound<&InternalKey>, upper: Bound<&InternalKey>, forward: bool) {
+        let table = self.table.cfs[self.cf.index()].borrow();
+        let mut range = table.entries.range::<InternalKey, _>((lower, upper));
+        let found = if forward { range.next() } else { range.next_back() };
+        self.current = found.map(|(k, v)| (k.clone(), v.clone()));
+    }
+
+    fn owned(target: &[u8]) -> InternalKey {
+        InternalKey(Bytes::copy_from_slice(target))
+    }
+}
+
+impl InternalIterator for MemTableIterator {
+    fn is_valid(&self) -> bool {
+        self.current.is_some()
+    }
+    fn key(&self) -> &[u8] {
+        &self.current.as_ref().expect("iterator is valid").0.0
+    }
+    fn value(&self) -> &[u8] {
+        &self.current.as_ref().expect("iterator is valid").1
+    }
+    async fn seek_to_first(&mut self) -> Result<()> {
+        self.position(Bound::Unbounded, Bound::Unbounded, true);
+        Ok(())
+    }
+    async fn seek_to_last(&mut self) -> Result<()> {
+        self.position(Bound::Unbounded, Bound::Unbounded, false);
+        Ok(())
+    }
+    async fn seek(&mut self, target: &[u8]) -> Result<()> {
+        let target = Self::owned(target);
+        self.position(Bound::Included(&target), Bound::Unbounded, true);
+        Ok(())
+    }
+    async fn seek_for_prev(&mut self, target: &[u8]) -> Result<()> {
+        let target = Self::owned(target);
+        self.position(Bound::Unbounded, Bound::Included(&target), false);
+        Ok(())
+    }
+    async fn next(&mut self) -> Result<()> {
+        let current = self.current.take().expect("iterator is valid").0;
+        self.position(Bound::Excluded(&current), Bound::Unbounded, true);
+        Ok(())
+    }
+    async fn prev(&mut self) -> Result<()> {
+        let current = self.current.take().expect("iterator is valid").0;
+        self.position(Bound::Unbounded, Bound::Excluded(&current), false);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_lite::future::block_on;
+
+    use super::*;
+
+    #[test]
+    fn get_sees_newest_version_at_snapshot() {
+        let table = MemTable::new(1);
+        table.insert(Cf::Default, b"k", 1, ValueKind::Put, Bytes::from_static(b"v1"));
+        table.insert(Cf::Default, b"k", 2, ValueKind::Put, Bytes::from_static(b"v2"));
+        table.insert(Cf::Default, b"k", 3, ValueKind::Delete, Bytes::new());
+        assert_eq!(table.get(Cf::Default, b"k", 2).map(|e| e.2), Some(Bytes::from_static(b"v2")));
+        assert_eq!(table.get(Cf::Default, b"k", 3).map(|e| e.1), Some(ValueKind::Delete));
+        assert_eq!(table.get(Cf::Default, b"k", 0), None);
+        assert_eq!(table.get(Cf::Write, b"k", 9), None);
+        assert_eq!(table.get(Cf::Default, b"kk", 9), None);
+    }
+
+    #[test]
+    fn iterator_walks_both_ways() {
+        block_on(async {
+            let table = Rc::new(MemTable::new(1));
+            for (seq, key) in [b"a", b"b", b"c"].iter().enumerate() {
+                table.insert(Cf::Default, *key, seq as u64 + 1, ValueKind::Put, Bytes::new());
+            }
+            let mut iter = table.iter(Cf::Default);
+            iter.seek(&key::seek_key(b"b", 10)).await.expect("seek");
+            assert_eq!(key::user_key(iter.key()), b"b");
+            iter.next().await.expect("next");
+            assert_eq!(key::user_key(iter.key()), b"c");
+            iter.prev().await.expect("prev");
+            iter.prev().await.expect("prev");
+            assert_eq!(key::user_key(iter.key()), b"a");
+            iter.prev().await.expect("prev");
+            assert!(!iter.is_valid());
+            iter.seek_for_prev(&key::last_key_of(b"bb")).await.expect("seek_for_prev");
+            assert_eq!(key::user_key(iter.key()), b"b");
+        });
+    }
+
+    #[test]
+    fn size_and_watermarks_accumulate() {
+        let table = MemTable::new(1);
+        assert!(table.is_empty());
+        table.insert(Cf::Lock, b"k", 1, ValueKind::Put, Bytes::from_static(b"v"));
+        table.note_applied(7, 3);
+        table.note_applied(7, 5);
+        assert!(table.size_bytes() > 0);
+        assert_eq!(table.applied().get(&7), Some(&5));
+    }
+}
