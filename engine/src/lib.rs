@@ -28,6 +28,7 @@ pub mod iter;
 pub mod journal;
 pub mod key;
 pub mod memtable;
+pub mod merge;
 pub mod range_del;
 pub mod sst;
 pub mod vlog;
