@@ -27,10 +27,13 @@ pub mod io;
 pub mod iter;
 pub mod journal;
 pub mod key;
+pub mod manifest;
 pub mod memtable;
 pub mod merge;
 pub mod range_del;
 pub mod sst;
+pub mod sync;
+pub mod version;
 pub mod vlog;
 
 pub use error::{Error, Result};
