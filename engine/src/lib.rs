@@ -22,6 +22,7 @@
 
 pub mod cache;
 pub mod codec;
+pub mod compaction;
 pub mod error;
 pub mod io;
 pub mod iter;
