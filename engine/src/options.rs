@@ -1,0 +1,64 @@
+//! The engine's options, gathered from each component's own options struct.
+
+use crate::cache::CacheOptions;
+use crate::compaction::picker::CompactionOptions;
+use crate::error::{Error, Result};
+use crate::journal::JournalOptions;
+use crate::sst::TableOptions;
+use crate::vlog::ValueLogOptions;
+
+/// Options of one engine instance (one core).
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// A memtable is frozen and flushed when it reaches this size.
+    pub memtable_size_bytes: u64,
+    /// Writes wait when this many frozen memtables are waiting to be flushed.
+    pub max_frozen_memtables: usize,
+    /// Values of at least this many bytes (Default CF) go to the value log.
+    pub value_threshold_bytes: usize,
+    /// SSTable format options.
+    pub table: TableOptions,
+    /// Cache budgets.
+    pub cache: CacheOptions,
+    /// Shape of the tree.
+    pub compaction: CompactionOptions,
+    /// Value-log options.
+    pub value_log: ValueLogOptions,
+    /// Journal options (used by `Db`).
+    pub journal: JournalOptions,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            memtable_size_bytes: 64 << 20,
+            max_frozen_memtables: 2,
+            value_threshold_bytes: 4096,
+            table: TableOptions::default(),
+            cache: CacheOptions::default(),
+            compaction: CompactionOptions::default(),
+            value_log: ValueLogOptions::default(),
+            journal: JournalOptions::default(),
+        }
+    }
+}
+
+impl EngineOptions {
+    /// Checks every option.
+    pub fn validate(&self) -> Result<()> {
+        if self.memtable_size_bytes < 64 << 10 {
+            return Err(Error::InvalidOption { name: "memtable_size_bytes", reason: "must be at least 64 KiB".into() });
+        }
+        if self.max_frozen_memtables == 0 {
+            return Err(Error::InvalidOption { name: "max_frozen_memtables", reason: "must be at least 1".into() });
+        }
+        if self.value_threshold_bytes == 0 {
+            return Err(Error::InvalidOption { name: "value_threshold_bytes", reason: "must be at least 1".into() });
+        }
+        self.table.validate()?;
+        self.cache.validate()?;
+        self.compaction.validate()?;
+        self.value_log.validate()?;
+        self.journal.validate()
+    }
+}
