@@ -20,9 +20,11 @@
 //! All byte-order choices live in [`codec`]; every on-disk format documents its layout in its
 //! module doc and carries a version number.
 
+pub mod batch;
 pub mod cache;
 pub mod codec;
 pub mod compaction;
+pub mod db;
 pub mod error;
 pub mod io;
 pub mod iter;
@@ -31,11 +33,17 @@ pub mod key;
 pub mod manifest;
 pub mod memtable;
 pub mod merge;
+pub mod options;
 pub mod range_del;
 pub mod sst;
+pub mod standalone;
 pub mod sync;
 pub mod version;
 pub mod vlog;
 
+pub use batch::{WriteBatch, WriteOp};
+pub use db::{DbIterator, Engine, EngineStats, ReadOptions, Snapshot};
 pub use error::{Error, Result};
+pub use options::EngineOptions;
+pub use standalone::{Db, Durability};
 pub use key::{Cf, Seq, ValueKind};

@@ -127,6 +127,13 @@ impl MemTable {
         self.cfs[cf.index()].borrow().entries.len()
     }
 
+    /// Calls `visit` with every point entry of a column family, in internal-key order.
+    pub fn for_each_entry(&self, cf: Cf, mut visit: impl FnMut(&[u8], &[u8])) {
+        for (key, value) in &self.cfs[cf.index()].borrow().entries {
+            visit(&key.0, value);
+        }
+    }
+
     /// An iterator over a column family's point entries.
     pub fn iter(self: &Rc<Self>, cf: Cf) -> MemTableIterator {
         MemTableIterator { table: self.clone(), cf, current: None }

@@ -1,0 +1,202 @@
+//! Compaction: merges the inputs of a picked task into new tables one level down.
+//!
+//! What a compaction may drop (`oldest` is the oldest sequence any reader can still use):
+//! - an older version of a user key once a newer version with `seq <= oldest` was seen: no
+//!   reader can get past that newer version;
+//! - an entry covered by a range tombstone of the inputs with `entry.seq < tombstone.seq <= oldest`;
+//! - at the bottommost level, a point tombstone with `seq <= oldest` (nothing older remains below),
+//!   and a range tombstone with `seq <= oldest`.
+//!
+//! Every dropped value-log pointer adds its length to that file's discard count, which feeds
+//! value-log GC. Outputs are cut near `target_file_size_bytes`, only between user keys, and each
+//! output carries the surviving range tombstones clipped to its own key range, so files of a
+//! level never overlap.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use super::Engine;
+use super::flush::file_meta;
+use crate::compaction::picker::{self, CompactionTask};
+use crate::error::{Error, Result};
+use crate::io::FileSystem;
+use crate::iter::InternalIterator;
+use crate::key::{self, ValueKind};
+use crate::merge::MergingIterator;
+use crate::range_del::RangeTombstone;
+use crate::sst::{TableBuilder, write_table};
+use crate::version::{FileMeta, VersionEdit};
+use crate::vlog::ValuePointer;
+
+/// Builds the output tables of one compaction.
+struct OutputWriter {
+    builder: Option<TableBuilder>,
+    /// First user key of the table being built (`None`: unbounded below).
+    lower: Option<Bytes>,
+    finished: Vec<(Option<Bytes>, Option<Bytes>, TableBuilder)>,
+    last_user_key: Option<Bytes>,
+}
+
+impl<F: FileSystem> Engine<F> {
+    /// Runs one compaction if the tree needs one. Returns false when there was nothing to do.
+    pub(super) async fn compact_once(&self) -> Result<bool> {
+        let task = {
+            let mut state = self.inner.state.borrow_mut();
+            if state.compacting {
+                return Ok(false);
+            }
+            let Some(task) = picker::pick(&state.version, &self.inner.options.compaction, &state.cursors) else {
+                return Ok(false);
+            };
+            state.compacting = true;
+            let cursor = task.inputs.last().map(|f| f.largest.clone()).unwrap_or_default();
+            state.cursors[task.cf.index()][task.level] = cursor;
+            task
+        };
+        let result = if task.is_trivial_move() { self.trivial_move(&task).await } else { self.merge_files(&task).await };
+        self.inner.state.borrow_mut().compacting = false;
+        result?;
+        self.inner.stats.borrow_mut().compactions += 1;
+        self.inner.events.notify_all();
+        Ok(true)
+    }
+
+    async fn trivial_move(&self, task: &CompactionTask) -> Result<()> {
+        let file = &task.inputs[0];
+        let moved = FileMeta { level: task.output_level(), ..(**file).clone() };
+        let edit = VersionEdit { deleted: vec![(task.cf, task.level, file.id)], added: vec![moved], ..Default::default() };
+        self.log_and_install(edit).await?;
+        Ok(())
+    }
+
+    async fn merge_files(&self, task: &CompactionTask) -> Result<()> {
+        let oldest = self.oldest_snapshot();
+        let tables: Vec<_> = {
+            let state = self.inner.state.borrow();
+            task.all_inputs().map(|f| state.tables.get(&f.id).expect("input tables are open").clone()).collect()
+        };
+        let tombstones: Vec<RangeTombstone> = tables
+            .iter()
+            .flat_map(|t| t.range_tombstones().iter().filter_map(|r| RangeTombstone::from_sst(&r.start, &r.end)))
+            .collect();
+        let children = tables.iter().map(|t| t.iter(false)).collect();
+        let mut merge = MergingIterator::new(children);
+        merge.seek_to_first().await?;
+        let mut writer = OutputWriter::new();
+        let mut discard: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut previous: Option<(Bytes, u64)> = None;
+        let target = self.inner.options.compaction.target_file_size_bytes;
+        while merge.is_valid() {
+            let parsed = key::parse_internal(merge.key()).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
+            let shadowed = previous.as_ref().is_some_and(|(user, seq)| user.as_ref() == parsed.user_key && *seq <= oldest);
+            let covered = tombstones.iter().any(|t| t.seq <= oldest && t.seq > parsed.seq && t.contains(parsed.user_key));
+            let dead_delete = parsed.kind == ValueKind::Delete && task.bottommost && parsed.seq <= oldest;
+            if shadowed || covered || dead_delete {
+                count_discard(&mut discard, parsed.kind, merge.value());
+            } else {
+                writer.add(self, merge.key(), merge.value(), parsed.user_key, target);
+            }
+            previous = Some((Bytes::copy_from_slice(parsed.user_key), parsed.seq));
+            merge.next().await?;
+        }
+        let kept: Vec<RangeTombstone> =
+            tombstones.into_iter().filter(|t| !(task.bottommost && t.seq <= oldest)).collect();
+        let outputs = self.write_outputs(task, writer, &kept).await?;
+        self.install_compaction(task, outputs, discard).await
+    }
+
+    async fn write_outputs(&self, task: &CompactionTask, writer: OutputWriter, tombstones: &[RangeTombstone]) -> Result<Vec<FileMeta>> {
+        let max_seq = task.all_inputs().map(|f| f.max_seq).max().unwrap_or(0);
+        let mut outputs = Vec::new();
+        for (lower, upper, mut builder) in writer.finish(self, tombstones) {
+            for tombstone in tombstones.iter().filter_map(|t| t.clip(lower.as_deref(), upper.as_deref())) {
+                builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
+            }
+            if builder.is_empty() {
+                continue;
+            }
+            let id = self.next_file_id();
+            let built = builder.finish()?;
+            write_table(&self.inner.fs, &self.table_path(id), &built).await?;
+            self.inner.stats.borrow_mut().table_write_bytes += built.bytes.len() as u64;
+            outputs.push(file_meta(id, task.cf, task.output_level(), &built.meta, max_seq));
+        }
+        self.inner.fs.sync_dir(&self.inner.dir.join(super::SST_DIR)).await?;
+        Ok(outputs)
+    }
+
+    async fn install_compaction(&self, task: &CompactionTask, outputs: Vec<FileMeta>, discard: BTreeMap<u32, u64>) -> Result<()> {
+        for meta in &outputs {
+            let table = self.open_table(meta).await?;
+            self.inner.state.borrow_mut().tables.insert(meta.id, table);
+        }
+        let mut edit = VersionEdit {
+            added: outputs,
+            deleted: task.all_inputs().map(|f| (task.cf, f.level, f.id)).collect(),
+            next_file_id: Some(self.inner.state.borrow().next_file_id),
+            ..Default::default()
+        };
+        for (file, bytes) in discard {
+            self.inner.vlog.add_discard(file, bytes);
+        }
+        edit.vlog_discard = self.inner.vlog.discard_stats();
+        self.log_and_install(edit).await?;
+        let read_bytes: u64 = task.all_inputs().map(|f| f.size_bytes).sum();
+        self.inner.stats.borrow_mut().compaction_read_bytes += read_bytes;
+        for file in task.all_inputs() {
+            self.inner.state.borrow_mut().tables.remove(&file.id);
+            self.inner.fs.remove(&self.table_path(file.id)).await?;
+        }
+        Ok(())
+    }
+}
+
+fn count_discard(discard: &mut BTreeMap<u32, u64>, kind: ValueKind, value: &[u8]) {
+    if kind != ValueKind::Pointer {
+        return;
+    }
+    if let Ok(pointer) = ValuePointer::decode(value) {
+        *discard.entry(pointer.file_id).or_insert(0) += u64::from(pointer.len);
+    }
+}
+
+impl OutputWriter {
+    fn new() -> Self {
+        OutputWriter { builder: None, lower: None, finished: Vec::new(), last_user_key: None }
+    }
+
+    /// Adds an entry; starts a new table between user keys once the current one is big enough.
+    fn add<F: FileSystem>(&mut self, engine: &Engine<F>, key: &[u8], value: &[u8], user_key: &[u8], target: u64) {
+        let new_user_key = self.last_user_key.as_ref().is_none_or(|last| last.as_ref() != user_key);
+        let full = self.builder.as_ref().is_some_and(|b| b.estimated_size_bytes() >= target);
+        if full && new_user_key {
+            let builder = self.builder.take().expect("checked above");
+            let upper = Bytes::copy_from_slice(user_key);
+            self.finished.push((self.lower.take(), Some(upper.clone()), builder));
+            self.lower = Some(upper);
+        }
+        let options = engine.inner.options.table.clone();
+        self.builder.get_or_insert_with(|| TableBuilder::new(options)).add(key, value);
+        if new_user_key {
+            self.last_user_key = Some(Bytes::copy_from_slice(user_key));
+        }
+    }
+
+    /// The tables with the key range each covers; a table for tombstones alone if no entry survived.
+    fn finish<F: FileSystem>(
+        mut self,
+        engine: &Engine<F>,
+        tombstones: &[RangeTombstone],
+    ) -> Vec<(Option<Bytes>, Option<Bytes>, TableBuilder)> {
+        let last = self.builder.take().or_else(|| {
+            (!tombstones.is_empty() && self.finished.is_empty()).then(|| TableBuilder::new(engine.inner.options.table.clone()))
+        });
+        if let Some(builder) = last {
+            self.finished.push((self.lower.take(), None, builder));
+        }
+        self.finished
+    }
+}
+

@@ -1,0 +1,118 @@
+//! Flush: turns the oldest frozen memtable into one L0 table per non-empty column family.
+//!
+//! Order, so a crash at any point loses nothing and leaks nothing that open cannot clean up:
+//! 1. sync the value log (the new tables will point into it);
+//! 2. write and sync every table, then sync the directory;
+//! 3. log one version edit (tables, last sequence, per-region flushed watermarks, value-log
+//!    files whose relocation this flush made durable) and install the new version;
+//! 4. drop the memtable, and delete value-log files that no reader can still need.
+
+use std::rc::Rc;
+
+use super::Engine;
+use crate::error::Result;
+use crate::io::FileSystem;
+use crate::key::{self, Cf};
+use crate::memtable::MemTable;
+use crate::sst::{TableBuilder, write_table};
+use crate::version::{FileMeta, VersionEdit};
+
+impl<F: FileSystem> Engine<F> {
+    /// Flushes the oldest frozen memtable. Returns false when there was none (or another flush
+    /// is running).
+    pub(super) async fn flush_oldest(&self) -> Result<bool> {
+        let memtable = {
+            let mut state = self.inner.state.borrow_mut();
+            match state.frozen.front() {
+                Some(memtable) if !state.flushing => {
+                    state.flushing = true;
+                    memtable.clone()
+                }
+                _ => return Ok(false),
+            }
+        };
+        let result = self.flush_memtable(&memtable).await;
+        self.inner.state.borrow_mut().flushing = false;
+        self.inner.events.notify_all();
+        result?;
+        self.inner.stats.borrow_mut().flushes += 1;
+        Ok(true)
+    }
+
+    async fn flush_memtable(&self, memtable: &Rc<MemTable>) -> Result<()> {
+        self.inner.vlog.sync().await?;
+        let mut edit = VersionEdit::default();
+        for cf in Cf::ALL {
+            if let Some(meta) = self.write_memtable_cf(memtable, cf).await? {
+                edit.added.push(meta);
+            }
+        }
+        self.inner.fs.sync_dir(&self.inner.dir.join(super::SST_DIR)).await?;
+        edit.next_file_id = Some(self.inner.state.borrow().next_file_id);
+        edit.last_seq = Some(memtable.max_seq());
+        edit.applied = memtable.applied().into_iter().collect();
+        edit.vlog_deleted = self.relocations_made_durable(memtable.max_seq());
+        let added = edit.added.clone();
+        let deleted_vlogs = edit.vlog_deleted.clone();
+        for meta in &added {
+            let table = self.open_table(meta).await?;
+            self.inner.state.borrow_mut().tables.insert(meta.id, table);
+        }
+        self.log_and_install(edit).await?;
+        let mut state = self.inner.state.borrow_mut();
+        let flushed = state.frozen.pop_front().expect("the flushed memtable is still queued");
+        debug_assert_eq!(flushed.id(), memtable.id());
+        state.vlog_relocated.retain(|(file, _)| !deleted_vlogs.contains(file));
+        drop(state);
+        for file_id in deleted_vlogs {
+            self.inner.vlog.remove_file(file_id).await?;
+            self.inner.stats.borrow_mut().vlog_files_collected += 1;
+        }
+        Ok(())
+    }
+
+    /// Value-log files whose live values were relocated at or below `flushed_seq`: after this
+    /// flush nothing durable points into them.
+    fn relocations_made_durable(&self, flushed_seq: u64) -> Vec<u32> {
+        let oldest_reader = self.inner.snapshots.borrow().keys().next().copied();
+        let state = self.inner.state.borrow();
+        state
+            .vlog_relocated
+            .iter()
+            .filter(|(_, seq)| *seq <= flushed_seq && oldest_reader.is_none_or(|oldest| oldest > *seq))
+            .map(|(file, _)| *file)
+            .collect()
+    }
+
+    async fn write_memtable_cf(&self, memtable: &MemTable, cf: Cf) -> Result<Option<FileMeta>> {
+        let tombstones = memtable.range_tombstones(cf);
+        if memtable.entry_count(cf) == 0 && tombstones.is_empty() {
+            return Ok(None);
+        }
+        let mut builder = TableBuilder::new(self.inner.options.table.clone());
+        memtable.for_each_entry(cf, |key, value| builder.add(key, value));
+        for tombstone in &tombstones {
+            builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
+        }
+        let id = self.next_file_id();
+        let built = builder.finish()?;
+        write_table(&self.inner.fs, &self.table_path(id), &built).await?;
+        self.inner.stats.borrow_mut().table_write_bytes += built.bytes.len() as u64;
+        Ok(Some(file_meta(id, cf, 0, &built.meta, memtable.max_seq())))
+    }
+}
+
+/// The version's record of a table just built.
+pub(super) fn file_meta(id: u64, cf: Cf, level: usize, meta: &crate::sst::TableMeta, max_seq: u64) -> FileMeta {
+    debug_assert!(key::parse_internal(&meta.smallest).is_some());
+    FileMeta {
+        id,
+        cf,
+        level,
+        size_bytes: meta.file_size_bytes,
+        entry_count: meta.entry_count,
+        max_seq,
+        smallest: meta.smallest.clone(),
+        largest: meta.largest.clone(),
+    }
+}

@@ -1,0 +1,520 @@
+//! The engine: one LSM tree (four column families) with its value log, caches and manifest,
+//! owned by one core.
+//!
+//! The engine writes no WAL of its own. Its caller (the standalone [`crate::Db`], or raft in the
+//! server) makes a write durable in the journal first and then calls [`Engine::apply`] with the
+//! entry's `(region_id, index)`. Each flush records, per region, the highest index it contains
+//! (the *flushed watermark*), so recovery replays the journal only past it.
+//!
+//! Concurrency: everything is single-threaded, but several tasks of the core's executor may
+//! call in at once. Shared state lives in `RefCell`s that are never borrowed across an `.await`;
+//! manifest updates are serialised by an async mutex; sequence numbers are allocated and
+//! memtable inserts made in one synchronous step, so a reader never sees a half-applied batch.
+//!
+//! Background work (flush, compaction, value-log GC) runs in [`Engine::run_background`], which
+//! the runtime spawns in a low-share task queue. Without it (tests, tools), a write that would
+//! have to wait for background work does that work inline.
+
+mod compact;
+mod flush;
+mod gc;
+mod level_iter;
+mod read;
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+pub use read::{DbIterator, ReadOptions};
+
+use crate::batch::{WriteBatch, WriteOp};
+use crate::cache::{CacheStats, Caches};
+use crate::compaction::picker::Cursors;
+use crate::error::{Error, Result};
+use crate::io::{FileSystem, OpenMode};
+use crate::key::{Cf, Seq, ValueKind};
+use crate::manifest::Manifest;
+use crate::memtable::MemTable;
+use crate::options::EngineOptions;
+use crate::range_del::RangeTombstone;
+use crate::sst::Table;
+use crate::sync::{LocalMutex, Notify};
+use crate::version::{FileMeta, Version, VersionEdit};
+use crate::vlog::ValueLog;
+
+/// The per-core LSM engine. Cheap to clone: clones share one engine.
+pub struct Engine<F: FileSystem> {
+    inner: Rc<Inner<F>>,
+}
+
+impl<F: FileSystem> Clone for Engine<F> {
+    fn clone(&self) -> Self {
+        Engine { inner: self.inner.clone() }
+    }
+}
+
+impl<F: FileSystem> std::fmt::Debug for Engine<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("dir", &self.inner.dir).finish_non_exhaustive()
+    }
+}
+
+struct Inner<F: FileSystem> {
+    fs: F,
+    dir: PathBuf,
+    options: EngineOptions,
+    caches: Rc<Caches>,
+    vlog: ValueLog<F>,
+    manifest: RefCell<Option<Manifest<F>>>,
+    manifest_lock: LocalMutex,
+    state: RefCell<State<F>>,
+    snapshots: Rc<RefCell<BTreeMap<Seq, usize>>>,
+    /// Notified when background work may be needed, and when some finished.
+    events: Notify,
+    background_attached: Cell<bool>,
+    stats: RefCell<EngineStats>,
+}
+
+struct State<F: FileSystem> {
+    active: Rc<MemTable>,
+    /// Frozen memtables, oldest first.
+    frozen: VecDeque<Rc<MemTable>>,
+    version: Rc<Version>,
+    tables: HashMap<u64, Rc<Table<F::File>>>,
+    /// Range tombstones of the current version's tables, per CF.
+    table_tombstones: [Rc<Vec<RangeTombstone>>; 4],
+    last_seq: Seq,
+    next_file_id: u64,
+    next_memtable_id: u64,
+    cursors: Cursors,
+    flushing: bool,
+    compacting: bool,
+    /// Value-log files whose live values were rewritten at `seq`: deletable once a flush covers it.
+    vlog_relocated: Vec<(u32, Seq)>,
+    /// Set when background work failed; writes are refused from then on.
+    failure: Option<String>,
+    closed: bool,
+}
+
+/// Counters of the engine's work.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Batches applied.
+    pub batches_applied: u64,
+    /// Memtables flushed.
+    pub flushes: u64,
+    /// Compactions run (trivial moves included).
+    pub compactions: u64,
+    /// Bytes read by compactions.
+    pub compaction_read_bytes: u64,
+    /// Bytes written by flushes and compactions.
+    pub table_write_bytes: u64,
+    /// Value-log files collected.
+    pub vlog_files_collected: u64,
+    /// Times a write waited for background work.
+    pub write_stalls: u64,
+}
+
+/// A consistent read point. Versions it can see are kept by compaction until it is dropped.
+#[derive(Debug)]
+pub struct Snapshot {
+    seq: Seq,
+    registry: Rc<RefCell<BTreeMap<Seq, usize>>>,
+}
+
+impl Snapshot {
+    /// The sequence number the snapshot reads at.
+    pub fn seq(&self) -> Seq {
+        self.seq
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        let mut registry = self.registry.borrow_mut();
+        if let Some(count) = registry.get_mut(&self.seq) {
+            *count -= 1;
+            if *count == 0 {
+                registry.remove(&self.seq);
+            }
+        }
+    }
+}
+
+const SST_DIR: &str = "sst";
+const VLOG_DIR: &str = "vlog";
+
+impl<F: FileSystem> Engine<F> {
+    /// Opens (or creates) the engine in `dir`.
+    pub async fn open(fs: F, dir: &Path, options: EngineOptions) -> Result<Engine<F>> {
+        options.validate()?;
+        fs.create_dir_all(&dir.join(SST_DIR)).await?;
+        let (manifest, version) = Manifest::open(fs.clone(), dir).await?;
+        let caches = Rc::new(Caches::new(&options.cache));
+        let vlog = ValueLog::open(fs.clone(), &dir.join(VLOG_DIR), options.value_log.clone()).await?;
+        vlog.set_discard_stats(version.vlog_discard.iter().map(|(f, b)| (*f, *b)).collect());
+        let tables = open_tables(&fs, dir, &version, &caches).await?;
+        remove_orphans(&fs, dir, &version, &vlog).await?;
+        let state = State::new(version, tables);
+        let inner = Inner {
+            fs,
+            dir: dir.to_path_buf(),
+            options,
+            caches,
+            vlog,
+            manifest: RefCell::new(Some(manifest)),
+            manifest_lock: LocalMutex::new(),
+            state: RefCell::new(state),
+            snapshots: Rc::new(RefCell::new(BTreeMap::new())),
+            events: Notify::new(),
+            background_attached: Cell::new(false),
+            stats: RefCell::new(EngineStats::default()),
+        };
+        Ok(Engine { inner: Rc::new(inner) })
+    }
+
+    /// The engine's options.
+    pub fn options(&self) -> &EngineOptions {
+        &self.inner.options
+    }
+
+    /// The flushed watermark of a region: every journal entry up to it is in SSTs.
+    pub fn flushed_index(&self, region_id: u64) -> u64 {
+        self.inner.state.borrow().version.applied.get(&region_id).copied().unwrap_or(0)
+    }
+
+    /// Every region's flushed watermark.
+    pub fn flushed_indexes(&self) -> BTreeMap<u64, u64> {
+        self.inner.state.borrow().version.applied.clone()
+    }
+
+    /// The sequence number of the newest applied write.
+    pub fn last_seq(&self) -> Seq {
+        self.inner.state.borrow().last_seq
+    }
+
+    /// Takes a snapshot at the newest applied write.
+    pub fn snapshot(&self) -> Snapshot {
+        let seq = self.last_seq();
+        *self.inner.snapshots.borrow_mut().entry(seq).or_insert(0) += 1;
+        Snapshot { seq, registry: self.inner.snapshots.clone() }
+    }
+
+    /// Sequence numbers at or below this are visible to every reader.
+    fn oldest_snapshot(&self) -> Seq {
+        let registered = self.inner.snapshots.borrow().keys().next().copied();
+        registered.unwrap_or_else(|| self.last_seq())
+    }
+
+    /// Applies a batch that is already durable in the journal as `region_id`'s entry `index`.
+    /// Applies of one region must be made in index order. Returns the batch's last sequence.
+    pub async fn apply(&self, region_id: u64, index: u64, batch: &WriteBatch) -> Result<Seq> {
+        self.check_writable()?;
+        self.wait_for_room().await?;
+        let pointers = self.separate_values(batch).await?;
+        let mut state = self.inner.state.borrow_mut();
+        let memtable = state.active.clone();
+        let mut pointers = pointers.into_iter();
+        for op in batch.ops() {
+            state.last_seq += 1;
+            let seq = state.last_seq;
+            insert_op(&memtable, op, seq, &mut pointers, self.inner.options.value_threshold_bytes);
+        }
+        memtable.note_applied(region_id, index);
+        let seq = state.last_seq;
+        if memtable.size_bytes() >= self.inner.options.memtable_size_bytes {
+            state.freeze();
+            self.inner.events.notify_all();
+        }
+        drop(state);
+        self.inner.stats.borrow_mut().batches_applied += 1;
+        Ok(seq)
+    }
+
+    /// Writes large values to the value log; returns their pointers in batch order.
+    async fn separate_values(&self, batch: &WriteBatch) -> Result<Vec<Bytes>> {
+        let threshold = self.inner.options.value_threshold_bytes;
+        let large: Vec<(&[u8], &[u8])> = batch
+            .ops()
+            .iter()
+            .filter_map(|op| match op {
+                WriteOp::Put { cf: Cf::Default, key, value } if value.len() >= threshold => Some((&key[..], &value[..])),
+                _ => None,
+            })
+            .collect();
+        if large.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pointers = self.inner.vlog.append(&large).await?;
+        Ok(pointers.iter().map(|p| Bytes::copy_from_slice(&p.encode())).collect())
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        let state = self.inner.state.borrow();
+        if state.closed {
+            return Err(Error::Closed("engine was closed".into()));
+        }
+        match &state.failure {
+            Some(reason) => Err(Error::Closed(format!("background work failed: {reason}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits (or works inline) while too many memtables wait for flush or L0 is too deep.
+    async fn wait_for_room(&self) -> Result<()> {
+        let mut stalled = false;
+        loop {
+            let (frozen, l0) = {
+                let state = self.inner.state.borrow();
+                (state.frozen.len(), state.version.max_l0_file_count())
+            };
+            let compaction = &self.inner.options.compaction;
+            if frozen < self.inner.options.max_frozen_memtables && l0 < compaction.l0_stop_trigger {
+                if l0 >= compaction.l0_slowdown_trigger {
+                    futures_lite::future::yield_now().await;
+                }
+                return Ok(());
+            }
+            if !stalled {
+                stalled = true;
+                self.inner.stats.borrow_mut().write_stalls += 1;
+            }
+            self.make_progress().await?;
+            self.check_writable()?;
+        }
+    }
+
+    /// Lets background work advance: waits for the background task, or does one step inline.
+    async fn make_progress(&self) -> Result<()> {
+        if self.inner.background_attached.get() {
+            let notified = self.inner.events.notified();
+            self.inner.events.notify_all();
+            notified.await;
+            return Ok(());
+        }
+        if !self.flush_oldest().await? && !self.compact_once().await? {
+            futures_lite::future::yield_now().await;
+        }
+        Ok(())
+    }
+
+    /// Runs flushes, compactions and value-log GC until the engine is closed. Spawn it once, in
+    /// a low-share task queue; it returns the first error it hits (the engine then refuses writes).
+    pub async fn run_background(&self) -> Result<()> {
+        self.inner.background_attached.set(true);
+        let result = self.background_loop().await;
+        self.inner.background_attached.set(false);
+        if let Err(error) = &result {
+            self.inner.state.borrow_mut().failure = Some(error.to_string());
+            tracing::error!(%error, "engine background work failed; refusing writes");
+        }
+        self.inner.events.notify_all();
+        result
+    }
+
+    async fn background_loop(&self) -> Result<()> {
+        loop {
+            if self.inner.state.borrow().closed {
+                return Ok(());
+            }
+            let notified = self.inner.events.notified();
+            let worked = self.flush_oldest().await? || self.compact_once().await?;
+            if worked {
+                self.inner.events.notify_all();
+                futures_lite::future::yield_now().await;
+            } else {
+                notified.await;
+            }
+        }
+    }
+
+    /// Freezes the active memtable (if not empty) and flushes every frozen memtable.
+    pub async fn flush(&self) -> Result<()> {
+        if !self.inner.state.borrow().active.is_empty() {
+            self.inner.state.borrow_mut().freeze();
+        }
+        while self.flush_oldest().await? {}
+        Ok(())
+    }
+
+    /// Runs compactions until the picker finds nothing to do.
+    pub async fn compact_until_idle(&self) -> Result<()> {
+        while self.compact_once().await? {}
+        Ok(())
+    }
+
+    /// Flushes, then stops background work and refuses further writes.
+    pub async fn close(&self) -> Result<()> {
+        self.flush().await?;
+        self.inner.vlog.sync().await?;
+        self.inner.state.borrow_mut().closed = true;
+        self.inner.events.notify_all();
+        Ok(())
+    }
+
+    /// True once `close` ran.
+    pub fn is_closed(&self) -> bool {
+        self.inner.state.borrow().closed
+    }
+
+    /// Completes at the next change of background state (a freeze, flush, compaction or close).
+    pub async fn changed(&self) {
+        self.inner.events.notified().await;
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> EngineStats {
+        self.inner.stats.borrow().clone()
+    }
+
+    /// Cache counters.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.inner.caches.stats()
+    }
+
+    /// Files per level and CF: `levels[cf][level] = (file count, bytes)`.
+    pub fn level_summary(&self) -> Vec<(Cf, Vec<(usize, u64)>)> {
+        let state = self.inner.state.borrow();
+        Cf::ALL
+            .iter()
+            .map(|cf| {
+                let levels = state.version.levels(*cf);
+                (*cf, levels.iter().map(|files| (files.len(), files.iter().map(|f| f.size_bytes).sum())).collect())
+            })
+            .collect()
+    }
+
+    /// Memory held by memtables (active and frozen).
+    pub fn memtable_bytes(&self) -> u64 {
+        let state = self.inner.state.borrow();
+        state.active.size_bytes() + state.frozen.iter().map(|m| m.size_bytes()).sum::<u64>()
+    }
+
+    /// Bytes in value-log files.
+    pub fn value_log_bytes(&self) -> u64 {
+        self.inner.vlog.total_bytes()
+    }
+
+    /// Logs an edit durably and installs the resulting version.
+    async fn log_and_install(&self, edit: VersionEdit) -> Result<Rc<Version>> {
+        let _guard = self.inner.manifest_lock.lock().await;
+        let next = Rc::new(self.inner.state.borrow().version.apply(&edit)?);
+        let mut manifest = self.inner.manifest.borrow_mut().take().expect("manifest is present under the lock");
+        let logged = manifest.log(&edit, &next).await;
+        *self.inner.manifest.borrow_mut() = Some(manifest);
+        logged?;
+        self.inner.state.borrow_mut().install(next.clone());
+        Ok(next)
+    }
+
+    /// Allocates a new file id.
+    fn next_file_id(&self) -> u64 {
+        let mut state = self.inner.state.borrow_mut();
+        let id = state.next_file_id;
+        state.next_file_id += 1;
+        id
+    }
+
+    fn table_path(&self, id: u64) -> PathBuf {
+        table_path(&self.inner.dir, id)
+    }
+
+    async fn open_table(&self, meta: &FileMeta) -> Result<Rc<Table<F::File>>> {
+        let file = self.inner.fs.open(&self.table_path(meta.id), OpenMode::ReadOnly).await?;
+        Ok(Rc::new(Table::open(file, meta.id, self.inner.caches.clone()).await?))
+    }
+}
+
+fn insert_op(memtable: &MemTable, op: &WriteOp, seq: Seq, pointers: &mut impl Iterator<Item = Bytes>, threshold: usize) {
+    match op {
+        WriteOp::Put { cf: Cf::Default, key, value } if value.len() >= threshold => {
+            let pointer = pointers.next().expect("one pointer per large value");
+            memtable.insert(Cf::Default, key, seq, ValueKind::Pointer, pointer);
+        }
+        WriteOp::Put { cf, key, value } => memtable.insert(*cf, key, seq, ValueKind::Put, value.clone()),
+        WriteOp::Delete { cf, key } => memtable.insert(*cf, key, seq, ValueKind::Delete, Bytes::new()),
+        WriteOp::DeleteRange { cf, start, end } => memtable.delete_range(*cf, start, end, seq),
+    }
+}
+
+impl<F: FileSystem> State<F> {
+    fn new(version: Version, tables: HashMap<u64, Rc<Table<F::File>>>) -> State<F> {
+        let mut state = State {
+            active: Rc::new(MemTable::new(1)),
+            frozen: VecDeque::new(),
+            last_seq: version.last_seq,
+            next_file_id: version.next_file_id.max(1),
+            version: Rc::new(Version::default()),
+            tables,
+            table_tombstones: Default::default(),
+            next_memtable_id: 2,
+            cursors: Cursors::default(),
+            flushing: false,
+            compacting: false,
+            vlog_relocated: Vec::new(),
+            failure: None,
+            closed: false,
+        };
+        state.install(Rc::new(version));
+        state
+    }
+
+    fn freeze(&mut self) {
+        let id = self.next_memtable_id;
+        self.next_memtable_id += 1;
+        let old = std::mem::replace(&mut self.active, Rc::new(MemTable::new(id)));
+        self.frozen.push_back(old);
+    }
+
+    fn install(&mut self, version: Rc<Version>) {
+        for cf in Cf::ALL {
+            let tombstones: Vec<RangeTombstone> = version
+                .levels(cf)
+                .iter()
+                .flatten()
+                .filter_map(|meta| self.tables.get(&meta.id))
+                .flat_map(|table| table.range_tombstones().iter().filter_map(|t| RangeTombstone::from_sst(&t.start, &t.end)))
+                .collect();
+            self.table_tombstones[cf.index()] = Rc::new(tombstones);
+        }
+        self.version = version;
+    }
+}
+
+fn table_path(dir: &Path, id: u64) -> PathBuf {
+    dir.join(SST_DIR).join(format!("{id:08}.sst"))
+}
+
+async fn open_tables<F: FileSystem>(
+    fs: &F,
+    dir: &Path,
+    version: &Version,
+    caches: &Rc<Caches>,
+) -> Result<HashMap<u64, Rc<Table<F::File>>>> {
+    let mut tables = HashMap::new();
+    for meta in version.all_files() {
+        let file = fs.open(&table_path(dir, meta.id), OpenMode::ReadOnly).await?;
+        tables.insert(meta.id, Rc::new(Table::open(file, meta.id, caches.clone()).await?));
+    }
+    Ok(tables)
+}
+
+/// Removes SSTs no version references and value-log files the manifest recorded as deleted
+/// (left behind by a crash between logging an edit and unlinking).
+async fn remove_orphans<F: FileSystem>(fs: &F, dir: &Path, version: &Version, vlog: &ValueLog<F>) -> Result<()> {
+    let live: std::collections::HashSet<u64> = version.all_files().map(|f| f.id).collect();
+    for name in fs.list(&dir.join(SST_DIR)).await? {
+        let id = name.strip_suffix(".sst").and_then(|id| id.parse::<u64>().ok());
+        if id.is_some_and(|id| !live.contains(&id)) {
+            tracing::info!(file = %name, "removing orphaned table");
+            fs.remove(&dir.join(SST_DIR).join(&name)).await?;
+        }
+    }
+    for file_id in &version.vlog_deleted {
+        vlog.remove_file(*file_id).await?;
+    }
+    Ok(())
+}

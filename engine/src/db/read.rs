@@ -1,0 +1,357 @@
+//! Reads: point gets and iterators at a snapshot.
+//!
+//! A read captures the current memtables and version (reference-counted, so flushes and
+//! compactions that finish meanwhile do not pull files from under it), gathers the range
+//! tombstones visible at its snapshot, and consults sources newest first: active memtable,
+//! frozen memtables, L0 newest to oldest, then L1..L6. Value-log pointers are resolved last.
+
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use super::level_iter::{LevelIterator, SourceIterator};
+use super::{Engine, Snapshot};
+use crate::error::{Error, Result};
+use crate::io::FileSystem;
+use crate::iter::InternalIterator;
+use crate::key::{self, Cf, MAX_SEQ, Seq, ValueKind};
+use crate::memtable::MemTable;
+use crate::merge::MergingIterator;
+use crate::range_del::{RangeTombstone, TombstoneSet};
+use crate::sst::Table;
+use crate::version::Version;
+use crate::vlog::ValuePointer;
+
+/// Options of one read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Read at this sequence number (default: the newest).
+    pub snapshot: Option<Seq>,
+    /// Iterators: first user key included.
+    pub lower_bound: Option<Bytes>,
+    /// Iterators: first user key excluded.
+    pub upper_bound: Option<Bytes>,
+    /// Put blocks read into the block cache (turn off for scans that should not pollute it).
+    pub fill_cache: bool,
+}
+
+impl ReadOptions {
+    /// Default options that fill the cache.
+    pub fn new() -> ReadOptions {
+        ReadOptions { fill_cache: true, ..Default::default() }
+    }
+
+    /// Reads at a snapshot.
+    pub fn at(snapshot: &Snapshot) -> ReadOptions {
+        ReadOptions { snapshot: Some(snapshot.seq()), ..ReadOptions::new() }
+    }
+}
+
+/// What a read sees: the memtables and version at its start.
+struct ReadView<F: FileSystem> {
+    memtables: Vec<Rc<MemTable>>,
+    version: Rc<Version>,
+    tables: Vec<Rc<Table<F::File>>>,
+    tombstones: Vec<RangeTombstone>,
+}
+
+impl<F: FileSystem> Engine<F> {
+    fn read_view(&self, cf: Cf) -> ReadView<F> {
+        let state = self.inner.state.borrow();
+        let mut memtables = vec![state.active.clone()];
+        memtables.extend(state.frozen.iter().rev().cloned());
+        let mut tombstones: Vec<RangeTombstone> = memtables.iter().flat_map(|m| m.range_tombstones(cf)).collect();
+        tombstones.extend(state.table_tombstones[cf.index()].iter().cloned());
+        let version = state.version.clone();
+        let tables = version
+            .levels(cf)
+            .iter()
+            .flatten()
+            .map(|meta| state.tables.get(&meta.id).expect("every version file has an open table").clone())
+            .collect();
+        ReadView { memtables, version, tables, tombstones }
+    }
+
+    /// The value of `key` in `cf`, or `None` if it has none at the read's snapshot.
+    pub async fn get(&self, cf: Cf, key: &[u8], options: &ReadOptions) -> Result<Option<Bytes>> {
+        let snapshot = options.snapshot.unwrap_or(MAX_SEQ);
+        match self.lookup(cf, key, snapshot, options.fill_cache).await? {
+            Some((ValueKind::Pointer, pointer)) => Ok(Some(self.resolve_pointer(key, &pointer).await?)),
+            Some((_, value)) => Ok(Some(value)),
+            None => Ok(None),
+        }
+    }
+
+    /// The newest visible live entry of `key`: `(Put | Pointer, raw value)`, or `None` when the
+    /// key is absent, deleted or covered by a range tombstone.
+    pub(super) async fn lookup(&self, cf: Cf, key: &[u8], snapshot: Seq, fill_cache: bool) -> Result<Option<(ValueKind, Bytes)>> {
+        let view = self.read_view(cf);
+        let found = find_newest(&view, cf, key, snapshot, fill_cache).await?;
+        let Some((seq, kind, value)) = found else { return Ok(None) };
+        let tombstones = TombstoneSet::new(view.tombstones, snapshot);
+        if kind == ValueKind::Delete || tombstones.covers(key, seq) {
+            return Ok(None);
+        }
+        Ok(Some((kind, value)))
+    }
+
+    pub(super) async fn resolve_pointer(&self, key: &[u8], encoded: &[u8]) -> Result<Bytes> {
+        let pointer = ValuePointer::decode(encoded)?;
+        let (stored_key, value) = self.inner.vlog.read(&pointer).await?;
+        if stored_key.as_ref() != key {
+            return Err(Error::corruption("value log", format!("pointer {pointer:?} holds another key")));
+        }
+        Ok(value)
+    }
+
+    /// An iterator over `cf` at the options' snapshot and bounds. It starts unpositioned.
+    pub fn iter(&self, cf: Cf, options: &ReadOptions) -> DbIterator<F> {
+        let snapshot = self.snapshot();
+        let seq = options.snapshot.unwrap_or(snapshot.seq());
+        let view = self.read_view(cf);
+        let mut children: Vec<SourceIterator<F>> =
+            view.memtables.iter().map(|m| SourceIterator::Memory(m.iter(cf))).collect();
+        let levels = view.version.levels(cf);
+        let mut tables = view.tables.iter();
+        for file in &levels[0] {
+            let table = tables.next().expect("one table per file");
+            debug_assert_eq!(table.file_id(), file.id);
+            children.push(SourceIterator::Table(Box::new(table.iter(options.fill_cache))));
+        }
+        for files in levels.iter().skip(1).filter(|files| !files.is_empty()) {
+            let level_tables: Vec<_> = files.iter().map(|_| tables.next().expect("one table per file").clone()).collect();
+            children.push(SourceIterator::Level(Box::new(LevelIterator::new(level_tables, options.fill_cache))));
+        }
+        DbIterator {
+            engine: self.clone(),
+            merge: MergingIterator::new(children),
+            tombstones: TombstoneSet::new(view.tombstones, seq),
+            seq,
+            lower_bound: options.lower_bound.clone(),
+            upper_bound: options.upper_bound.clone(),
+            current: None,
+            forward: true,
+            _snapshot: snapshot,
+        }
+    }
+}
+
+async fn find_newest<F: FileSystem>(
+    view: &ReadView<F>,
+    cf: Cf,
+    key: &[u8],
+    snapshot: Seq,
+    fill_cache: bool,
+) -> Result<Option<(Seq, ValueKind, Bytes)>> {
+    for memtable in &view.memtables {
+        if let Some(found) = memtable.get(cf, key, snapshot) {
+            return Ok(Some(found));
+        }
+    }
+    let target = key::seek_key(key, snapshot);
+    for table in candidate_tables(view, cf, key, &target) {
+        if let Some((found_key, value)) = table.get(&target, fill_cache).await? {
+            let parsed = key::parse_internal(&found_key).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
+            return Ok(Some((parsed.seq, parsed.kind, value)));
+        }
+    }
+    Ok(None)
+}
+
+/// Tables that may hold `key`, newest first: overlapping L0 files, then one file per level.
+fn candidate_tables<'a, F: FileSystem>(
+    view: &'a ReadView<F>,
+    cf: Cf,
+    key: &[u8],
+    target: &[u8],
+) -> Vec<&'a Rc<Table<F::File>>> {
+    let levels = view.version.levels(cf);
+    let mut tables = view.tables.iter();
+    let mut candidates = Vec::new();
+    for file in &levels[0] {
+        let table = tables.next().expect("one table per file");
+        if file.overlaps_user_range(key, key) {
+            candidates.push(table);
+        }
+    }
+    for files in levels.iter().skip(1) {
+        let level_tables: Vec<_> = tables.by_ref().take(files.len()).collect();
+        let index = files.partition_point(|f| key::compare_internal(&f.largest, target).is_lt());
+        if let Some(file) = files.get(index).filter(|f| f.overlaps_user_range(key, key)) {
+            debug_assert_eq!(level_tables[index].file_id(), file.id);
+            candidates.push(level_tables[index]);
+        }
+    }
+    candidates
+}
+
+/// Iterates the live user keys of one column family at a snapshot, forward or backward.
+pub struct DbIterator<F: FileSystem> {
+    engine: Engine<F>,
+    merge: MergingIterator<SourceIterator<F>>,
+    tombstones: TombstoneSet,
+    seq: Seq,
+    lower_bound: Option<Bytes>,
+    upper_bound: Option<Bytes>,
+    current: Option<(Bytes, Bytes)>,
+    /// True when `merge` sits after the current key's versions (forward scan).
+    forward: bool,
+    _snapshot: Snapshot,
+}
+
+impl<F: FileSystem> std::fmt::Debug for DbIterator<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbIterator").field("seq", &self.seq).field("current", &self.current).finish_non_exhaustive()
+    }
+}
+
+/// The newest visible version of one user key, as a scan meets it.
+struct Candidate {
+    user_key: Bytes,
+    seq: Seq,
+    kind: ValueKind,
+    value: Bytes,
+}
+
+impl<F: FileSystem> DbIterator<F> {
+    /// True while positioned on a key.
+    pub fn is_valid(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// The current user key.
+    pub fn key(&self) -> &[u8] {
+        &self.current.as_ref().expect("iterator is valid").0
+    }
+
+    /// The current value.
+    pub fn value(&self) -> &Bytes {
+        &self.current.as_ref().expect("iterator is valid").1
+    }
+
+    /// Positions on the first key `>= key` (and within the bounds).
+    pub async fn seek(&mut self, user_key: &[u8]) -> Result<()> {
+        let start = match &self.lower_bound {
+            Some(lower) if lower.as_ref() > user_key => lower.clone(),
+            _ => Bytes::copy_from_slice(user_key),
+        };
+        self.merge.seek(&key::seek_key(&start, MAX_SEQ)).await?;
+        self.find_next().await
+    }
+
+    /// Positions on the first key.
+    pub async fn seek_to_first(&mut self) -> Result<()> {
+        let lower = self.lower_bound.clone().unwrap_or_default();
+        self.seek(&lower).await
+    }
+
+    /// Positions on the last key `<= key` (and within the bounds).
+    pub async fn seek_for_prev(&mut self, user_key: &[u8]) -> Result<()> {
+        self.merge.seek_for_prev(&key::last_key_of(user_key)).await?;
+        self.find_prev().await
+    }
+
+    /// Positions on the last key.
+    pub async fn seek_to_last(&mut self) -> Result<()> {
+        match self.upper_bound.clone() {
+            Some(upper) => self.merge.seek_for_prev(&key::seek_key(&upper, MAX_SEQ)).await?,
+            None => self.merge.seek_to_last().await?,
+        }
+        self.find_prev().await
+    }
+
+    /// Moves to the next key.
+    pub async fn next(&mut self) -> Result<()> {
+        let current = self.current.take().expect("iterator is valid").0;
+        if !self.forward {
+            self.merge.seek(&key::last_key_of(&current)).await?;
+            while self.merge.is_valid() && key::user_key(self.merge.key()) == current.as_ref() {
+                self.merge.next().await?;
+            }
+        }
+        self.find_next().await
+    }
+
+    /// Moves to the previous key.
+    pub async fn prev(&mut self) -> Result<()> {
+        let current = self.current.take().expect("iterator is valid").0;
+        if self.forward {
+            self.merge.seek_for_prev(&key::seek_key(&current, MAX_SEQ)).await?;
+        }
+        self.find_prev().await
+    }
+
+    /// From the merge position, finds the next live key; leaves `merge` after its versions.
+    async fn find_next(&mut self) -> Result<()> {
+        self.forward = true;
+        self.current = None;
+        while self.merge.is_valid() {
+            let parsed = key::parse_internal(self.merge.key()).ok_or_else(bad_key)?;
+            if self.upper_bound.as_ref().is_some_and(|upper| parsed.user_key >= upper.as_ref()) {
+                return Ok(());
+            }
+            if parsed.seq > self.seq {
+                self.merge.next().await?;
+                continue;
+            }
+            let candidate = Candidate {
+                user_key: Bytes::copy_from_slice(parsed.user_key),
+                seq: parsed.seq,
+                kind: parsed.kind,
+                value: Bytes::copy_from_slice(self.merge.value()),
+            };
+            while self.merge.is_valid() && key::user_key(self.merge.key()) == candidate.user_key.as_ref() {
+                self.merge.next().await?;
+            }
+            if self.accept(candidate).await? {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// From the merge position, finds the previous live key; leaves `merge` before its versions.
+    async fn find_prev(&mut self) -> Result<()> {
+        self.forward = false;
+        self.current = None;
+        while self.merge.is_valid() {
+            let user_key = Bytes::copy_from_slice(key::user_key(self.merge.key()));
+            if self.lower_bound.as_ref().is_some_and(|lower| user_key < *lower) {
+                return Ok(());
+            }
+            let mut newest: Option<Candidate> = None;
+            while self.merge.is_valid() && key::user_key(self.merge.key()) == user_key.as_ref() {
+                let parsed = key::parse_internal(self.merge.key()).ok_or_else(bad_key)?;
+                if parsed.seq <= self.seq {
+                    let value = Bytes::copy_from_slice(self.merge.value());
+                    newest = Some(Candidate { user_key: user_key.clone(), seq: parsed.seq, kind: parsed.kind, value });
+                }
+                self.merge.prev().await?;
+            }
+            let within_upper = self.upper_bound.as_ref().is_none_or(|upper| user_key < *upper);
+            if let Some(candidate) = newest.filter(|_| within_upper)
+                && self.accept(candidate).await?
+            {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes `candidate` current if it is live; resolves value-log pointers.
+    async fn accept(&mut self, candidate: Candidate) -> Result<bool> {
+        if candidate.kind == ValueKind::Delete || self.tombstones.covers(&candidate.user_key, candidate.seq) {
+            return Ok(false);
+        }
+        let value = match candidate.kind {
+            ValueKind::Pointer => self.engine.resolve_pointer(&candidate.user_key, &candidate.value).await?,
+            _ => candidate.value,
+        };
+        self.current = Some((candidate.user_key, value));
+        Ok(true)
+    }
+}
+
+fn bad_key() -> Error {
+    Error::corruption("iterator", "malformed internal key")
+}
