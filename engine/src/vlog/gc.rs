@@ -69,9 +69,9 @@ impl<F: FileSystem> ValueLog<F> {
     }
 
     /// Replaces the discard statistics with persisted ones; ids without a file are dropped.
-    pub fn set_discard_stats(&self, stats: &[(u32, u64)]) {
+    pub fn set_discard_stats(&self, stats: impl IntoIterator<Item = (u32, u64)>) {
         let files = self.files.borrow();
-        let discard = stats.iter().filter(|(id, _)| files.contains_key(id)).copied().collect();
+        let discard = stats.into_iter().filter(|(id, _)| files.contains_key(id)).collect();
         self.gc.borrow_mut().discard = discard;
     }
 
@@ -161,15 +161,39 @@ impl<F: FileSystem> ValueLog<F> {
         Ok(deletable)
     }
 
-    async fn delete_file(&self, file_id: u32) -> Result<()> {
+    /// Deletes file `file_id` now, for an engine that keeps its own record of obsolete files
+    /// (in its manifest) instead of using [`ValueLog::mark_obsolete`]. Idempotent: a file that
+    /// is already gone is not an error, so recovery can repeat a deletion a crash interrupted.
+    /// Reads of pointers into the file fail afterwards. The active file cannot be removed.
+    pub async fn remove_file(&self, file_id: u32) -> Result<()> {
+        let _guard = self.writer.lock().await;
+        if file_id == self.active_file_id() {
+            return Err(Error::InvalidArgument(format!("value-log file {file_id} is active; it cannot be removed")));
+        }
+        if !self.delete_file(file_id).await? {
+            return Ok(());
+        }
+        self.fs.sync_dir(&self.dir).await?;
+        let still_waiting = self.gc.borrow().flushed_ids();
+        self.persist_obsolete(still_waiting).await
+    }
+
+    /// Unlinks file `file_id` if it exists and forgets it; false when there was nothing to do.
+    async fn delete_file(&self, file_id: u32) -> Result<bool> {
         let path = join(&self.dir, &super::file_name(file_id));
-        self.fs.remove(&path).await?;
+        let exists = self.fs.exists(&path).await?;
+        if exists {
+            self.fs.remove(&path).await?;
+        }
         let entry = self.files.borrow_mut().remove(&file_id);
         self.gc.borrow_mut().forget(file_id);
+        if !exists {
+            return Ok(false);
+        }
         let mut stats = self.stats.borrow_mut();
         stats.files_deleted += 1;
         stats.bytes_reclaimed += entry.map_or(0, |entry| entry.size_bytes);
-        Ok(())
+        Ok(true)
     }
 
     /// Rewrites `vlog-obsolete` when its content would change.

@@ -69,15 +69,19 @@
 //! merely marked file is not persisted on purpose: a crash before the flush loses the
 //! relocated pointers, so the old file is still referenced and must survive.
 //!
+//! An engine that records obsolete files in its own manifest instead skips `mark_obsolete`
+//! and calls [`ValueLog::remove_file`] itself once its rule allows; that call is idempotent,
+//! so recovery can repeat deletions logged before a crash.
+//!
 //! # Concurrency
 //!
 //! One instance per core, `&self` methods with interior mutability. Appends, syncs, rotations
-//! and deletions are serialised by an async lock, so a `sync` covers every append that
-//! returned before it was called; reads run concurrently with all of them.
+//! and deletions are serialised by an async lock ([`crate::sync::LocalMutex`]), so a `sync`
+//! covers every append that returned before it was called, and no append can land between a
+//! sync and the flush that relies on it; reads run concurrently with all of them.
 
 mod format;
 mod gc;
-mod lock;
 mod obsolete;
 mod scan;
 mod value_log;

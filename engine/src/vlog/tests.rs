@@ -240,7 +240,7 @@ fn discard_statistics_pick_the_most_discarded_eligible_file() {
         let (first, second, third) = (ids[0], ids[1], ids[2]);
         let active = vlog.active_file_id();
         assert!(!vlog.discard_stats().is_empty(), "batch padding counts as discarded");
-        vlog.set_discard_stats(&[]);
+        vlog.set_discard_stats([]);
         assert_eq!(vlog.pick_gc_candidate(), None);
 
         let data_bytes = vlog.file_size(first).expect("size") - HEADER_BYTES;
@@ -256,12 +256,12 @@ fn discard_statistics_pick_the_most_discarded_eligible_file() {
         assert!(vlog.discard_stats().iter().all(|&(id, _)| id != 12345));
 
         let saved = vlog.discard_stats();
-        vlog.set_discard_stats(&[(third, 1), (777, 5)]);
+        vlog.set_discard_stats([(third, 1), (777, 5)]);
         assert_eq!(vlog.discard_stats(), vec![(third, 1)]);
-        vlog.set_discard_stats(&saved);
+        vlog.set_discard_stats(saved);
         vlog.mark_obsolete(second, 10).expect("mark");
-        assert_eq!(vlog.pick_gc_candidate(), Some(first), "obsolete files are not picked again");
         assert_eq!(vlog.discard_ratio(second), Some(1.0));
+        assert_eq!(vlog.pick_gc_candidate(), Some(first), "obsolete files are not picked again");
     });
 }
 
@@ -363,6 +363,27 @@ fn an_obsolete_file_whose_rewrite_was_not_flushed_survives_restart() {
         assert_eq!(vlog.file_ids(), vec![1, 2, 3]);
         assert!(vlog.obsolete_files().is_empty());
         assert_reads(&vlog, &pointers[0], b"k", &random_bytes(0, 40_000)).await;
+    });
+}
+
+#[test]
+fn remove_file_deletes_once_and_is_idempotent() {
+    block_on(async {
+        let fs = MemFs::new();
+        let (vlog, pointers) = three_files(&fs).await;
+        vlog.add_discard(1, 10);
+        assert!(vlog.remove_file(3).await.is_err(), "the active file cannot be removed");
+        vlog.remove_file(1).await.expect("remove");
+        vlog.remove_file(1).await.expect("removing again is fine");
+        vlog.remove_file(77).await.expect("a file that never existed is fine");
+        assert_eq!(vlog.file_ids(), vec![2, 3]);
+        assert!(!fs.exists(&path_of(1)).await.expect("exists"));
+        assert!(vlog.discard_stats().iter().all(|&(id, _)| id != 1));
+        assert!(vlog.read(&pointers[0]).await.expect_err("removed").is_corruption());
+        assert_eq!(vlog.stats().files_deleted, 1);
+        drop(vlog);
+        let vlog = open(&fs, small_files()).await;
+        assert_eq!(vlog.file_ids(), vec![2, 3]);
     });
 }
 

@@ -13,12 +13,12 @@ use super::format::{
     parse_file_name, verify_header,
 };
 use super::gc::GcState;
-use super::lock::AsyncLock;
 use super::scan::scan_records;
 use super::{ValueLogOptions, ValueLogStats, obsolete};
 use crate::codec::align_up;
 use crate::error::{Error, Result};
 use crate::io::{File, FileSystem, IO_ALIGN, OpenMode, join, pad_to_alignment, read_exact_at};
+use crate::sync::LocalMutex;
 
 const WHAT_POINTER: &str = "value pointer";
 
@@ -52,7 +52,7 @@ pub struct ValueLog<F: FileSystem> {
     /// Why appends are refused, after a failed write or sync.
     failure: RefCell<Option<String>>,
     /// Serialises appends, syncs, rotations and deletions.
-    pub(super) writer: AsyncLock,
+    pub(super) writer: LocalMutex,
     pub(super) gc: RefCell<GcState>,
     pub(super) stats: RefCell<ValueLogStats>,
 }
@@ -99,7 +99,7 @@ impl<F: FileSystem> ValueLog<F> {
             active_id: Cell::new(active_id),
             unsynced: Cell::new(false),
             failure: RefCell::new(None),
-            writer: AsyncLock::default(),
+            writer: LocalMutex::new(),
             gc: RefCell::new(GcState::default()),
             stats: RefCell::new(stats),
         })
