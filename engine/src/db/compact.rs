@@ -23,11 +23,11 @@ use crate::compaction::picker::{self, CompactionTask};
 use crate::error::{Error, Result};
 use crate::io::FileSystem;
 use crate::iter::InternalIterator;
-use crate::key::{self, ValueKind};
+use crate::key::{self, Cf, ValueKind};
 use crate::merge::MergingIterator;
 use crate::range_del::RangeTombstone;
 use crate::sst::{TableBuilder, write_table};
-use crate::version::{FileMeta, VersionEdit};
+use crate::version::{FileMeta, LEVEL_COUNT, VersionEdit};
 use crate::vlog::ValuePointer;
 
 /// Builds the output tables of one compaction.
@@ -50,17 +50,43 @@ impl<F: FileSystem> Engine<F> {
             let Some(task) = picker::pick(&state.version, &self.inner.options.compaction, &state.cursors) else {
                 return Ok(false);
             };
-            state.compacting = true;
             let cursor = task.inputs.last().map(|f| f.largest.clone()).unwrap_or_default();
             state.cursors[task.cf.index()][task.level] = cursor;
+            state.compacting = true;
             task
         };
+        self.run_task(task).await?;
+        Ok(true)
+    }
+
+    /// Compacts every file of every column family down to the last level (a manual full
+    /// compaction: drops every dead version and tombstone no snapshot needs).
+    pub async fn compact_range_all(&self) -> Result<()> {
+        for cf in Cf::ALL {
+            for level in 0..LEVEL_COUNT - 1 {
+                let task = {
+                    let mut state = self.inner.state.borrow_mut();
+                    let files = state.version.levels(cf)[level].clone();
+                    if files.is_empty() || state.compacting {
+                        continue;
+                    }
+                    state.compacting = true;
+                    picker::task_for(&state.version, cf, level, files)
+                };
+                self.run_task(task).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a task whose caller set `compacting`; clears it at the end.
+    async fn run_task(&self, task: CompactionTask) -> Result<()> {
         let result = if task.is_trivial_move() { self.trivial_move(&task).await } else { self.merge_files(&task).await };
         self.inner.state.borrow_mut().compacting = false;
+        self.inner.events.notify_all();
         result?;
         self.inner.stats.borrow_mut().compactions += 1;
-        self.inner.events.notify_all();
-        Ok(true)
+        Ok(())
     }
 
     async fn trivial_move(&self, task: &CompactionTask) -> Result<()> {

@@ -88,7 +88,7 @@ pub async fn read_exact_at<F: File>(file: &F, offset: u64, len: usize, what: &'s
 
 /// Checks the alignment contract of `write_at`.
 pub(crate) fn check_write_alignment(path: &Path, offset: u64, len: usize) -> Result<()> {
-    if offset % IO_ALIGN as u64 != 0 || len % IO_ALIGN != 0 {
+    if !offset.is_multiple_of(IO_ALIGN as u64) || !len.is_multiple_of(IO_ALIGN) {
         return Err(Error::InvalidArgument(format!(
             "unaligned write to {}: offset {offset}, length {len} (alignment {IO_ALIGN})",
             path.display()
