@@ -425,3 +425,81 @@ proptest! {
         block_on(apply_all(&table, &entries, &moves));
     }
 }
+
+/// Reads everything back both ways and with `get`; `Err` on the first failure.
+async fn read_back<F: crate::io::File>(table: &Rc<Table<F>>) -> Result<(Entries, Entries, Vec<Option<Vec<u8>>>)> {
+    let mut forward = Vec::new();
+    let mut iter = table.iter(false);
+    iter.seek_to_first().await?;
+    while iter.is_valid() {
+        forward.push((iter.key().to_vec(), iter.value().to_vec()));
+        iter.next().await?;
+    }
+    let mut backward = Vec::new();
+    iter.seek_to_last().await?;
+    while iter.is_valid() {
+        backward.push((iter.key().to_vec(), iter.value().to_vec()));
+        iter.prev().await?;
+    }
+    backward.reverse();
+    let mut found = Vec::new();
+    for (key, _) in &forward {
+        found.push(table.get(key, false).await?.map(|(_, value)| value.to_vec()));
+    }
+    Ok((forward, backward, found))
+}
+
+#[test]
+fn no_single_flipped_byte_yields_wrong_data() {
+    let entries: Entries = (0..40u32)
+        .map(|i| (encode_internal(format!("k{i}").as_bytes(), 1, ValueKind::Put), vec![i as u8; i as usize]))
+        .collect();
+    let entries = sorted(entries);
+    let mut builder = TableBuilder::new(TableOptions { block_size_bytes: 256, ..TableOptions::default() });
+    for (key, value) in &entries {
+        builder.add(key, value);
+    }
+    builder.add_range_tombstone(&encode_internal(b"a", 2, ValueKind::RangeDelete), b"b");
+    let (fs, _) = write_and_open(&builder.finish().expect("non-empty"));
+    let expected_values: Vec<Option<Vec<u8>>> = entries.iter().map(|(_, value)| Some(value.clone())).collect();
+    let size = fs.contents(Path::new(PATH)).expect("file").len();
+    let mut detected = 0;
+    for offset in 0..size {
+        fs.flip_byte(Path::new(PATH), offset, 0xff).expect("flip");
+        let outcome = block_on(async { read_back(&open(&fs, new_caches()).await?).await });
+        match outcome {
+            Ok((forward, backward, found)) => {
+                assert_eq!(forward, entries, "wrong data after flipping byte {offset}");
+                assert_eq!(backward, entries, "wrong data after flipping byte {offset}");
+                assert_eq!(found, expected_values, "wrong data after flipping byte {offset}");
+            }
+            Err(error) => {
+                assert!(error.is_corruption(), "byte {offset}: {error:?}");
+                detected += 1;
+            }
+        }
+        fs.flip_byte(Path::new(PATH), offset, 0xff).expect("flip back");
+    }
+    assert!(detected > 500, "only {detected} flips detected");
+}
+
+#[test]
+fn round_trip_on_o_direct_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("000001.sst");
+    let entries = sample_entries();
+    let built = build(&entries, &TableOptions::default());
+    let handle = glommio::LocalExecutorBuilder::default()
+        .spawn(move || async move {
+            let fs = crate::io::dma::DmaFs::new(dir.path()).await.expect("dma fs");
+            write_table(&fs, &path, &built).await.expect("write");
+            let file = fs.open(&path, OpenMode::ReadOnly).await.expect("open file");
+            let table = Rc::new(Table::open(file, 7, new_caches()).await.expect("open table"));
+            let (forward, backward, found) = read_back(&table).await.expect("read back");
+            assert_eq!(forward, entries);
+            assert_eq!(backward, entries);
+            assert!(found.iter().zip(&entries).all(|(found, (_, value))| found.as_deref() == Some(value.as_slice())));
+        })
+        .expect("executor");
+    handle.join().expect("executor thread");
+}
