@@ -1,0 +1,163 @@
+//! Building a table in memory and writing it to a file.
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::io::{File, FileSystem, IO_ALIGN, OpenMode};
+use crate::key::{self, ValueKind, compare_internal};
+
+use super::TableOptions;
+use super::block::{BlockBuilder, DATA_RESTART_INTERVAL};
+use super::filter::FilterBuilder;
+use super::format::{self, BlockHandle, FOOTER_LEN, Footer};
+use super::index::IndexBuilder;
+use super::properties::{RangeTombstone, TableMeta};
+
+/// Largest single write issued by [`write_table`], so a DMA buffer stays small.
+const WRITE_CHUNK_BYTES: usize = 1 << 20;
+
+/// A finished table: the file image and what the version set records about it.
+#[derive(Debug, Clone)]
+pub struct BuiltTable {
+    /// The whole file, a multiple of `IO_ALIGN` long.
+    pub bytes: Vec<u8>,
+    /// Bounds, counts and size.
+    pub meta: TableMeta,
+}
+
+/// Accumulates sorted entries and range tombstones into a table image.
+#[derive(Debug)]
+pub struct TableBuilder {
+    options: TableOptions,
+    out: Vec<u8>,
+    data_block: BlockBuilder,
+    index: IndexBuilder,
+    filter: Option<FilterBuilder>,
+    range_tombstones: Vec<RangeTombstone>,
+    meta: TableMeta,
+    last_key: Vec<u8>,
+}
+
+impl TableBuilder {
+    /// An empty builder. `options` should have passed `validate()`.
+    pub fn new(options: TableOptions) -> Self {
+        let filter = (options.bloom_bits_per_key > 0).then(|| FilterBuilder::new(options.bloom_bits_per_key));
+        TableBuilder {
+            options,
+            out: Vec::new(),
+            data_block: BlockBuilder::new(DATA_RESTART_INTERVAL),
+            index: IndexBuilder::default(),
+            filter,
+            range_tombstones: Vec::new(),
+            meta: TableMeta::default(),
+            last_key: Vec::new(),
+        }
+    }
+
+    /// Adds a point entry; internal keys must strictly increase in [`compare_internal`] order.
+    pub fn add(&mut self, internal_key: &[u8], value: &[u8]) {
+        let parsed = key::parse_internal(internal_key);
+        debug_assert!(parsed.is_some_and(|p| p.kind != ValueKind::RangeDelete), "point entry with a valid trailer");
+        debug_assert!(
+            self.meta.entry_count == 0 || compare_internal(&self.last_key, internal_key) == Ordering::Less,
+            "keys added in increasing order"
+        );
+        let seq = parsed.map_or(0, |p| p.seq);
+        self.meta.cover(internal_key, internal_key, seq);
+        self.meta.entry_count += 1;
+        self.meta.point_tombstone_count += u64::from(parsed.is_some_and(|p| p.kind == ValueKind::Delete));
+        self.meta.raw_key_bytes += internal_key.len() as u64;
+        self.meta.raw_value_bytes += value.len() as u64;
+        if let Some(filter) = &mut self.filter {
+            filter.add(key::user_key(internal_key));
+        }
+        self.data_block.add(internal_key, value);
+        self.last_key.clear();
+        self.last_key.extend_from_slice(internal_key);
+        if self.data_block.estimated_size_bytes() >= self.options.block_size_bytes {
+            self.flush_data_block();
+        }
+    }
+
+    /// Adds a range tombstone deleting `[user_key(start_internal_key), end_user_key)`; any order.
+    pub fn add_range_tombstone(&mut self, start_internal_key: &[u8], end_user_key: &[u8]) {
+        let parsed = key::parse_internal(start_internal_key);
+        debug_assert!(parsed.is_some_and(|p| p.kind == ValueKind::RangeDelete), "start key of kind RangeDelete");
+        debug_assert!(key::user_key(start_internal_key) < end_user_key, "non-empty range");
+        let tombstone = RangeTombstone { start: start_internal_key.to_vec(), end: end_user_key.to_vec() };
+        self.meta.cover(start_internal_key, &tombstone.upper_bound(), parsed.map_or(0, |p| p.seq));
+        self.meta.range_tombstone_count += 1;
+        self.range_tombstones.push(tombstone);
+    }
+
+    /// Roughly the size of the file if finished now.
+    pub fn estimated_size_bytes(&self) -> u64 {
+        let filter_bytes = self.meta.entry_count * self.options.bloom_bits_per_key as u64 / 8;
+        (self.out.len() + self.data_block.estimated_size_bytes() + self.index.estimated_size_bytes()) as u64
+            + filter_bytes
+    }
+
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.meta.entry_count == 0 && self.meta.range_tombstone_count == 0
+    }
+
+    /// Writes the meta blocks and footer and returns the aligned image.
+    pub fn finish(mut self) -> Result<BuiltTable> {
+        if self.is_empty() {
+            return Err(Error::InvalidArgument("cannot build a table without entries".to_string()));
+        }
+        if !self.data_block.is_empty() {
+            self.flush_data_block();
+        }
+        self.meta.data_block_count = self.index.entry_count() as u64;
+        let footer = Footer {
+            index: format::append_block(&mut self.out, &self.index.finish(), self.options.compression),
+            filter: self.append_filter(),
+            range_tombstones: self.append_range_tombstones(),
+            properties: format::append_block(&mut self.out, &self.meta.encode(), false),
+        };
+        // Zero padding goes before the footer so the footer ends exactly at the aligned end.
+        let footer_offset =
+            codec::align_up((self.out.len() + FOOTER_LEN) as u64, IO_ALIGN as u64) as usize - FOOTER_LEN;
+        self.out.resize(footer_offset, 0);
+        self.out.extend_from_slice(&footer.encode());
+        self.meta.file_size_bytes = self.out.len() as u64;
+        debug_assert_eq!(self.out.len() % IO_ALIGN, 0);
+        Ok(BuiltTable { bytes: self.out, meta: self.meta })
+    }
+
+    fn flush_data_block(&mut self) {
+        let contents = self.data_block.finish();
+        let handle = format::append_block(&mut self.out, &contents, self.options.compression);
+        self.index.add(&self.last_key, handle);
+    }
+
+    fn append_filter(&mut self) -> BlockHandle {
+        match &self.filter {
+            Some(filter) => format::append_block(&mut self.out, &filter.finish(), false),
+            None => BlockHandle::default(),
+        }
+    }
+
+    fn append_range_tombstones(&mut self) -> BlockHandle {
+        self.range_tombstones.sort_by(|a, b| compare_internal(&a.start, &b.start));
+        let mut block = BlockBuilder::new(DATA_RESTART_INTERVAL);
+        for tombstone in &self.range_tombstones {
+            block.add(&tombstone.start, &tombstone.end);
+        }
+        format::append_block(&mut self.out, &block.finish(), self.options.compression)
+    }
+}
+
+/// Creates `path`, writes the table image and syncs it. The caller syncs the directory.
+pub async fn write_table<F: FileSystem>(fs: &F, path: &Path, built: &BuiltTable) -> Result<()> {
+    debug_assert_eq!(built.bytes.len() % IO_ALIGN, 0);
+    let file = fs.open(path, OpenMode::CreateTruncate).await?;
+    for (index, chunk) in built.bytes.chunks(WRITE_CHUNK_BYTES).enumerate() {
+        file.write_at((index * WRITE_CHUNK_BYTES) as u64, chunk).await?;
+    }
+    file.sync().await
+}

@@ -1,0 +1,191 @@
+//! The two-level table iterator: the index picks a data block, a block iterator walks it, and
+//! running off a block's end (or start) moves to the next (or previous) block.
+
+use std::rc::Rc;
+
+use crate::error::Result;
+use crate::io::File;
+use crate::iter::InternalIterator;
+
+use super::block::BlockIter;
+use super::index::IndexBlock;
+use super::table::{DATA_BLOCK, Table};
+
+/// A cursor over one table's point entries, forward and backward.
+pub struct TableIterator<F: File> {
+    table: Rc<Table<F>>,
+    fill_cache: bool,
+    index: Option<Rc<IndexBlock>>,
+    block_index: usize,
+    /// The current block's cursor; `None` when unpositioned or after an error.
+    block: Option<BlockIter>,
+}
+
+impl<F: File> std::fmt::Debug for TableIterator<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TableIterator")
+            .field("table", &self.table)
+            .field("block_index", &self.block_index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: File> TableIterator<F> {
+    pub(crate) fn new(table: Rc<Table<F>>, fill_cache: bool) -> Self {
+        TableIterator { table, fill_cache, index: None, block_index: 0, block: None }
+    }
+
+    async fn index(&mut self) -> Result<Rc<IndexBlock>> {
+        if let Some(index) = &self.index {
+            return Ok(Rc::clone(index));
+        }
+        let index = self.table.index().await?;
+        self.index = Some(Rc::clone(&index));
+        Ok(index)
+    }
+
+    /// Loads data block `block_index` (unpositioned) as the current block.
+    async fn load_block(&mut self, block_index: usize) -> Result<&mut BlockIter> {
+        self.block = None;
+        let handle = self.index().await?.handle(block_index);
+        let block = self.table.read_data_block(handle, self.fill_cache).await?;
+        self.block_index = block_index;
+        Ok(self.block.insert(block.iter(DATA_BLOCK)))
+    }
+
+    fn block_is_valid(&self) -> bool {
+        self.block.as_ref().is_some_and(BlockIter::is_valid)
+    }
+
+    /// While the current block is exhausted, moves to the first entry of the next block.
+    async fn skip_forward(&mut self) -> Result<()> {
+        let block_count = self.index().await?.len();
+        while self.block.is_some() && !self.block_is_valid() {
+            if self.block_index + 1 >= block_count {
+                self.block = None;
+                return Ok(());
+            }
+            self.load_block(self.block_index + 1).await?.seek_to_first()?;
+        }
+        Ok(())
+    }
+
+    /// While the current block is exhausted, moves to the last entry of the previous block.
+    async fn skip_backward(&mut self) -> Result<()> {
+        while self.block.is_some() && !self.block_is_valid() {
+            if self.block_index == 0 {
+                self.block = None;
+                return Ok(());
+            }
+            self.load_block(self.block_index - 1).await?.seek_to_last()?;
+        }
+        Ok(())
+    }
+
+    /// Runs a positioning step; on error leaves the iterator invalid.
+    fn invalid_on_error(&mut self, result: Result<()>) -> Result<()> {
+        if result.is_err() {
+            self.block = None;
+        }
+        result
+    }
+
+    async fn seek_inner(&mut self, target: &[u8]) -> Result<()> {
+        let index = self.index().await?;
+        let block_index = index.find_block(target);
+        if block_index == index.len() {
+            self.block = None;
+            return Ok(());
+        }
+        self.load_block(block_index).await?.seek(target)?;
+        self.skip_forward().await
+    }
+
+    async fn seek_for_prev_inner(&mut self, target: &[u8]) -> Result<()> {
+        let index = self.index().await?;
+        let block_index = index.find_block(target);
+        if block_index == index.len() {
+            return self.seek_to_last_inner().await;
+        }
+        self.load_block(block_index).await?.seek_for_prev(target)?;
+        self.skip_backward().await
+    }
+
+    async fn seek_to_first_inner(&mut self) -> Result<()> {
+        if self.index().await?.is_empty() {
+            self.block = None;
+            return Ok(());
+        }
+        self.load_block(0).await?.seek_to_first()?;
+        self.skip_forward().await
+    }
+
+    async fn seek_to_last_inner(&mut self) -> Result<()> {
+        let Some(last) = self.index().await?.len().checked_sub(1) else {
+            self.block = None;
+            return Ok(());
+        };
+        self.load_block(last).await?.seek_to_last()?;
+        self.skip_backward().await
+    }
+
+    fn current(&self) -> &BlockIter {
+        self.block.as_ref().expect("iterator is valid")
+    }
+
+    fn current_mut(&mut self) -> &mut BlockIter {
+        self.block.as_mut().expect("iterator is valid")
+    }
+}
+
+impl<F: File> InternalIterator for TableIterator<F> {
+    fn is_valid(&self) -> bool {
+        self.block_is_valid()
+    }
+
+    fn key(&self) -> &[u8] {
+        self.current().key()
+    }
+
+    fn value(&self) -> &[u8] {
+        self.current().value()
+    }
+
+    async fn seek_to_first(&mut self) -> Result<()> {
+        let result = self.seek_to_first_inner().await;
+        self.invalid_on_error(result)
+    }
+
+    async fn seek_to_last(&mut self) -> Result<()> {
+        let result = self.seek_to_last_inner().await;
+        self.invalid_on_error(result)
+    }
+
+    async fn seek(&mut self, target: &[u8]) -> Result<()> {
+        let result = self.seek_inner(target).await;
+        self.invalid_on_error(result)
+    }
+
+    async fn seek_for_prev(&mut self, target: &[u8]) -> Result<()> {
+        let result = self.seek_for_prev_inner(target).await;
+        self.invalid_on_error(result)
+    }
+
+    async fn next(&mut self) -> Result<()> {
+        let result = self.current_mut().next_entry();
+        let result = match result {
+            Ok(()) => self.skip_forward().await,
+            error => error,
+        };
+        self.invalid_on_error(result)
+    }
+
+    async fn prev(&mut self) -> Result<()> {
+        let result = self.current_mut().prev_entry();
+        let result = match result {
+            Ok(()) => self.skip_backward().await,
+            error => error,
+        };
+        self.invalid_on_error(result)
+    }
+}
