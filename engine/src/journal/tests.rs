@@ -1,0 +1,348 @@
+//! Specifications of the journal, on the in-memory file system (and once on real O_DIRECT).
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_lite::future::{block_on, zip};
+
+use super::*;
+use crate::io::mem::{CrashMode, Fault, FaultOp, MemFs};
+
+const DIR: &str = "/db/journal";
+
+fn small_segments() -> JournalOptions {
+    JournalOptions { segment_size_bytes: 16 * 1024, ..JournalOptions::default() }
+}
+
+fn entry(region_id: u64, index: u64, term: u64) -> JournalEntry {
+    let payload = Bytes::from(format!("r{region_id}-i{index}-t{term}").repeat((index % 7 + 1) as usize));
+    JournalEntry { region_id, term, index, payload }
+}
+
+fn entries_batch(regions: &[u64], indexes: std::ops::Range<u64>, term: u64) -> JournalBatch {
+    let mut batch = JournalBatch::new();
+    for &region_id in regions {
+        batch.add_entries(indexes.clone().map(|index| entry(region_id, index, term)));
+    }
+    batch
+}
+
+async fn open(fs: &MemFs, options: JournalOptions) -> Journal<MemFs> {
+    Journal::open(fs.clone(), Path::new(DIR), options).await.expect("open journal")
+}
+
+async fn assert_entries(journal: &Journal<MemFs>, region_id: u64, low: u64, high: u64, term: u64) {
+    let read = journal.read_entries(region_id, low, high).await.expect("read entries");
+    let expected: Vec<JournalEntry> = (low..high).map(|index| entry(region_id, index, term)).collect();
+    assert_eq!(read, expected, "region {region_id} [{low}, {high})");
+}
+
+fn segment_path(seq: u64) -> PathBuf {
+    Path::new(DIR).join(format::segment_file_name(seq))
+}
+
+#[test]
+fn entries_and_states_round_trip_across_rotation_and_reopen() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, small_segments()).await;
+        for round in 0..20u64 {
+            let mut batch = entries_batch(&[1, 2, 3], round * 10 + 1..round * 10 + 11, 1);
+            batch.put_state(1, "hard_state", format!("hs-{round}"));
+            journal.append(batch, round % 2 == 0).await.expect("append");
+        }
+        let mut big = JournalBatch::new();
+        big.add_entry(JournalEntry { region_id: 4, term: 1, index: 1, payload: Bytes::from(vec![b'z'; 20_000]) });
+        journal.append(big, true).await.expect("append compressible entry");
+        assert!(journal.segment_ids().len() > 3, "segments {:?}", journal.segment_ids());
+        drop(journal);
+
+        let journal = open(&fs, small_segments()).await;
+        assert_eq!(journal.regions(), vec![1, 2, 3, 4]);
+        for region_id in 1..=3 {
+            assert_eq!((journal.first_index(region_id), journal.last_index(region_id)), (Some(1), Some(200)));
+            assert_entries(&journal, region_id, 1, 201, 1).await;
+        }
+        assert_eq!(journal.state(1, b"hard_state"), Some(Bytes::from("hs-19")));
+        assert_eq!(journal.read_entries(4, 1, 2).await.expect("read")[0].payload.len(), 20_000);
+        assert!(matches!(journal.read_entries(1, 0, 5).await, Err(Error::InvalidArgument(_))));
+    });
+}
+
+#[test]
+fn conflicting_entries_replace_the_suffix_live_and_after_reopen() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, small_segments()).await;
+        journal.append(entries_batch(&[7], 1..11, 1), true).await.expect("append");
+        journal.append(entries_batch(&[7], 6..9, 2), true).await.expect("append conflicting");
+        for journal in [journal, open(&fs, small_segments()).await] {
+            assert_eq!(journal.last_index(7), Some(8));
+            assert_entries(&journal, 7, 1, 6, 1).await;
+            assert_entries(&journal, 7, 6, 9, 2).await;
+            assert_eq!(journal.term(7, 9), None);
+        }
+    });
+}
+
+/// Batch `n` writes entry `n` of regions 1 and 2 and sets state `last` to `n`: after any
+/// crash, the three must agree, or a batch was applied partially.
+fn numbered_batch(n: u64) -> JournalBatch {
+    let mut batch = JournalBatch::new();
+    batch.add_entry(entry(1, n, 1));
+    batch.add_entry(entry(2, n, 1));
+    batch.put_state(1, "last", n.to_string());
+    batch
+}
+
+async fn recovered_batch_count(journal: &Journal<MemFs>) -> u64 {
+    let last = journal.last_index(1).unwrap_or(0);
+    assert_eq!(journal.last_index(2).unwrap_or(0), last, "regions disagree: partial batch");
+    let state = journal.state(1, b"last").map(|v| String::from_utf8(v.to_vec()).expect("utf8"));
+    assert_eq!(state, (last > 0).then(|| last.to_string()), "state disagrees with entries");
+    if last > 0 {
+        assert_entries(journal, 1, 1, last + 1, 1).await;
+        assert_entries(journal, 2, 1, last + 1, 1).await;
+    }
+    last
+}
+
+#[test]
+fn torn_tail_recovers_a_prefix_with_every_synced_batch_and_appends_continue() {
+    for seed in 0..300u64 {
+        block_on(async {
+            let fs = MemFs::new();
+            let options = JournalOptions { segment_size_bytes: 12 * 1024, ..JournalOptions::default() };
+            let journal = open(&fs, options.clone()).await;
+            let synced = 3 + seed % 5;
+            for n in 1..=synced {
+                journal.append(numbered_batch(n), true).await.expect("synced append");
+            }
+            let unsynced = 1 + seed % 4;
+            for n in synced + 1..=synced + unsynced {
+                journal.append(numbered_batch(n), false).await.expect("unsynced append");
+            }
+            drop(journal);
+            fs.crash(CrashMode::TornWrite { seed: seed.wrapping_mul(2_654_435_761) });
+
+            let journal = open(&fs, options.clone()).await;
+            let recovered = recovered_batch_count(&journal).await;
+            assert!((synced..=synced + unsynced).contains(&recovered), "seed {seed}: {recovered} batches");
+            journal.append(numbered_batch(recovered + 1), true).await.expect("append after recovery");
+            drop(journal);
+            let journal = open(&fs, options.clone()).await;
+            assert_eq!(recovered_batch_count(&journal).await, recovered + 1, "seed {seed}");
+        });
+    }
+}
+
+#[test]
+fn a_new_segment_torn_inside_its_header_is_dropped() {
+    block_on(async {
+        let fs = MemFs::new();
+        // Header plus two one-block batches fill a segment; the third batch rotates.
+        let options = JournalOptions { segment_size_bytes: 12 * 1024, ..JournalOptions::default() };
+        let journal = open(&fs, options.clone()).await;
+        for n in 1..=2 {
+            journal.append(numbered_batch(n), true).await.expect("append");
+        }
+        journal.append(numbered_batch(3), false).await.expect("append into a new segment");
+        assert_eq!(journal.segment_ids(), vec![1, 2]);
+        drop(journal);
+        fs.crash(CrashMode::TornWrite { seed: 10 });
+        assert_eq!(fs.contents(&segment_path(2)).expect("torn segment").len(), 10);
+
+        let journal = open(&fs, options.clone()).await;
+        assert_eq!(journal.segment_ids(), vec![1]);
+        assert_eq!(recovered_batch_count(&journal).await, 2);
+        journal.append(numbered_batch(3), true).await.expect("append after recovery");
+        drop(journal);
+        assert_eq!(recovered_batch_count(&open(&fs, options).await).await, 3);
+    });
+}
+
+#[test]
+fn flipped_byte_in_the_last_batch_is_a_torn_tail() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, JournalOptions::default()).await;
+        for n in 1..=3 {
+            journal.append(numbered_batch(n), true).await.expect("append");
+        }
+        drop(journal);
+        // Each small batch fills one block after the header: batch 3 starts at 3 * 4096.
+        fs.flip_byte(&segment_path(1), 3 * 4096 + 30, 0x40).expect("flip");
+        let journal = open(&fs, JournalOptions::default()).await;
+        assert_eq!(recovered_batch_count(&journal).await, 2);
+        assert_eq!(fs.contents(&segment_path(1)).expect("contents").len(), 3 * 4096);
+    });
+}
+
+#[test]
+fn flipped_byte_in_an_older_segment_is_corruption() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, small_segments()).await;
+        for n in 1..=12 {
+            journal.append(numbered_batch(n), true).await.expect("append");
+        }
+        assert!(journal.segment_ids().len() >= 2);
+        drop(journal);
+        fs.flip_byte(&segment_path(1), 2 * 4096 + 30, 0x40).expect("flip");
+        let error = Journal::open(fs.clone(), Path::new(DIR), small_segments()).await.expect_err("open must fail");
+        assert!(error.is_corruption(), "{error}");
+    });
+}
+
+#[test]
+fn concurrent_appends_share_one_write_and_one_sync_and_complete_in_order() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, JournalOptions::default()).await;
+        let syncs_before = fs.sync_count();
+        let completed = RefCell::new(Vec::new());
+        let append = |n: u64, sync: bool| {
+            let (journal, completed) = (&journal, &completed);
+            async move {
+                journal.append(numbered_batch(n), sync).await.expect("append");
+                completed.borrow_mut().push(n);
+            }
+        };
+        let first = zip(append(1, true), append(2, false));
+        let second = zip(append(3, true), zip(append(4, false), append(5, true)));
+        zip(first, second).await;
+        assert_eq!(fs.sync_count() - syncs_before, 1);
+        assert_eq!(journal.stats().batches, 1);
+        assert_eq!(journal.stats().syncs, 1);
+        assert_eq!(*completed.borrow(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(recovered_batch_count(&journal).await, 5);
+    });
+}
+
+#[test]
+fn a_failed_sync_fails_the_whole_batch_and_closes_the_journal() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, JournalOptions::default()).await;
+        journal.append(numbered_batch(1), true).await.expect("append");
+        fs.inject(Fault { op: FaultOp::Sync, path_contains: "journal-".into(), count: 1 });
+        let (a, b) = zip(journal.append(numbered_batch(2), true), journal.append(numbered_batch(3), false)).await;
+        assert!(matches!(a, Err(Error::Io { .. })), "{a:?}");
+        assert!(matches!(b, Err(Error::Io { .. })), "{b:?}");
+        let later = journal.append(numbered_batch(4), true).await;
+        assert!(matches!(later, Err(Error::Closed(_))), "{later:?}");
+        assert!(matches!(journal.sync().await, Err(Error::Closed(_))));
+        drop(journal);
+        fs.crash(CrashMode::PowerLoss);
+        let journal = open(&fs, JournalOptions::default()).await;
+        assert_eq!(recovered_batch_count(&journal).await, 1);
+        journal.append(numbered_batch(2), true).await.expect("reopened journal accepts writes");
+    });
+}
+
+#[test]
+fn a_failed_write_fails_the_batch_and_later_appends() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, JournalOptions::default()).await;
+        fs.inject(Fault { op: FaultOp::Write, path_contains: "journal-".into(), count: 1 });
+        assert!(matches!(journal.append(numbered_batch(1), false).await, Err(Error::Io { .. })));
+        assert!(matches!(journal.append(numbered_batch(1), false).await, Err(Error::Closed(_))));
+    });
+}
+
+#[test]
+fn purge_deletes_only_fully_obsolete_segments_and_keeps_states() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, small_segments()).await;
+        let mut states = JournalBatch::new();
+        states.put_state(9, "apply_state", "applied-3");
+        states.put_state(9, "old", "x");
+        states.delete_state(9, "old");
+        journal.append(states, true).await.expect("append states");
+        for round in 0..10u64 {
+            journal.append(entries_batch(&[1, 2], round * 10 + 1..round * 10 + 11, 1), true).await.expect("append");
+        }
+        let segments = journal.segment_ids();
+        assert!(segments.len() >= 4, "{segments:?}");
+        assert_eq!(journal.purge().await.expect("purge"), Vec::<u64>::new(), "every segment is still needed");
+
+        journal.compact_to(1, 91);
+        assert_eq!(journal.regions_pinning_oldest(), vec![2]);
+        assert_eq!(journal.purge().await.expect("purge"), Vec::<u64>::new(), "region 2 pins the oldest segment");
+        journal.compact_to(2, 91);
+        let deleted = journal.purge().await.expect("purge");
+        let active = *journal.segment_ids().last().expect("active segment");
+        assert!(!deleted.is_empty() && deleted.iter().all(|seq| *seq < active), "{deleted:?}");
+        assert_eq!(deleted, segments[..deleted.len()].to_vec(), "only a prefix is deleted");
+        assert!(journal.regions_pinning_oldest().is_empty());
+
+        for journal in [journal, open(&fs, small_segments()).await] {
+            assert_eq!(journal.state(9, b"apply_state"), Some(Bytes::from("applied-3")));
+            assert_eq!(journal.state(9, b"old"), None);
+            for region_id in [1, 2] {
+                assert_eq!((journal.first_index(region_id), journal.last_index(region_id)), (Some(91), Some(100)));
+                assert_entries(&journal, region_id, 91, 101, 1).await;
+            }
+        }
+    });
+}
+
+#[test]
+fn purge_keeps_a_state_written_concurrently_over_an_old_one() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, small_segments()).await;
+        let mut old = JournalBatch::new();
+        old.put_state(5, "hs", "old");
+        journal.append(old, true).await.expect("append");
+        for round in 0..6u64 {
+            journal.append(entries_batch(&[1], round * 10 + 1..round * 10 + 11, 1), false).await.expect("append");
+        }
+        journal.compact_to(1, 61);
+        let mut new = JournalBatch::new();
+        new.put_state(5, "hs", "new");
+        let (purged, appended) = zip(journal.purge(), journal.append(new, true)).await;
+        assert!(!purged.expect("purge").is_empty());
+        appended.expect("append");
+        for journal in [journal, open(&fs, small_segments()).await] {
+            assert_eq!(journal.state(5, b"hs"), Some(Bytes::from("new")));
+        }
+    });
+}
+
+#[test]
+fn options_are_validated() {
+    assert!(JournalOptions::default().validate().is_ok());
+    let tiny = JournalOptions { segment_size_bytes: 4096, ..JournalOptions::default() };
+    assert!(matches!(tiny.validate(), Err(Error::InvalidOption { .. })));
+}
+
+#[test]
+fn dma_journal_writes_reopens_and_reads_with_o_direct() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal");
+    glommio::LocalExecutorBuilder::default()
+        .spawn(move || async move {
+            let fs = crate::io::dma::DmaFs::new(&path).await.expect("dma fs");
+            let options = small_segments();
+            let journal = Journal::open(fs.clone(), &path, options.clone()).await.expect("open");
+            for round in 0..8u64 {
+                let mut batch = entries_batch(&[1, 2], round * 5 + 1..round * 5 + 6, 3);
+                batch.put_state(1, "hs", format!("{round}"));
+                journal.append(batch, true).await.expect("append");
+            }
+            assert!(journal.segment_ids().len() >= 2);
+            drop(journal);
+            let journal = Journal::open(fs, &path, options).await.expect("reopen");
+            let read = journal.read_entries(2, 1, 41).await.expect("read");
+            let expected: Vec<JournalEntry> = (1..41).map(|index| entry(2, index, 3)).collect();
+            assert_eq!(read, expected);
+            assert_eq!(journal.state(1, b"hs"), Some(Bytes::from("7")));
+        })
+        .expect("spawn executor")
+        .join()
+        .expect("executor ran");
+}
