@@ -13,7 +13,6 @@
 //! level never overlap.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use bytes::Bytes;
 

@@ -23,13 +23,12 @@ impl<F: FileSystem> Engine<F> {
     pub(super) async fn flush_oldest(&self) -> Result<bool> {
         let memtable = {
             let mut state = self.inner.state.borrow_mut();
-            match state.frozen.front() {
-                Some(memtable) if !state.flushing => {
-                    state.flushing = true;
-                    memtable.clone()
-                }
-                _ => return Ok(false),
+            let Some(memtable) = state.frozen.front().cloned() else { return Ok(false) };
+            if state.flushing {
+                return Ok(false);
             }
+            state.flushing = true;
+            memtable
         };
         let result = self.flush_memtable(&memtable).await;
         self.inner.state.borrow_mut().flushing = false;

@@ -153,9 +153,9 @@ impl<F: FileSystem> Engine<F> {
         options.validate()?;
         fs.create_dir_all(&dir.join(SST_DIR)).await?;
         let (manifest, version) = Manifest::open(fs.clone(), dir).await?;
-        let caches = Rc::new(Caches::new(&options.cache));
+        let caches = Rc::new(Caches::new(&options.cache)?);
         let vlog = ValueLog::open(fs.clone(), &dir.join(VLOG_DIR), options.value_log.clone()).await?;
-        vlog.set_discard_stats(version.vlog_discard.iter().map(|(f, b)| (*f, *b)).collect());
+        vlog.set_discard_stats(version.vlog_discard.iter().map(|(f, b)| (*f, *b)));
         let tables = open_tables(&fs, dir, &version, &caches).await?;
         remove_orphans(&fs, dir, &version, &vlog).await?;
         let state = State::new(version, tables);
