@@ -466,3 +466,20 @@ fn a_dropped_leader_hands_over_to_a_waiting_follower() {
         assert_eq!(recovered_batch_count(&journal).await, 2);
     });
 }
+
+#[test]
+fn a_leader_dropped_mid_write_fails_its_batch_and_closes_the_journal() {
+    block_on(async {
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let fs = SlowFs { inner: MemFs::new(), events: events.clone() };
+        let journal = Journal::open(fs, Path::new(DIR), JournalOptions::default()).await.expect("open");
+        events.borrow_mut().clear();
+        let mut leader = Box::pin(journal.append(numbered_batch(1), true));
+        while !events.borrow().iter().any(|event| event.starts_with("write")) {
+            assert!(futures_lite::future::poll_once(&mut leader).await.is_none());
+        }
+        drop(leader);
+        let later = journal.append(numbered_batch(2), true).await;
+        assert!(matches!(later, Err(Error::Closed(_))), "{later:?}");
+    });
+}
