@@ -2,12 +2,14 @@
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use bytes::Bytes;
 use futures_lite::future::{block_on, zip};
 
 use super::*;
 use crate::io::mem::{CrashMode, Fault, FaultOp, MemFs};
+use crate::io::{File, FileSystem, OpenMode};
 
 const DIR: &str = "/db/journal";
 
@@ -345,4 +347,139 @@ fn dma_journal_writes_reopens_and_reads_with_o_direct() {
         .expect("spawn executor")
         .join()
         .expect("executor ran");
+}
+
+/// A `MemFs` whose writes and syncs take a few executor rounds, logging when they start and
+/// end, so tests can see which I/O overlaps.
+#[derive(Clone)]
+struct SlowFs {
+    inner: MemFs,
+    events: Rc<RefCell<Vec<String>>>,
+}
+
+struct SlowFile {
+    inner: crate::io::mem::MemFile,
+    events: Rc<RefCell<Vec<String>>>,
+}
+
+async fn rounds(count: usize) {
+    for _ in 0..count {
+        futures_lite::future::yield_now().await;
+    }
+}
+
+impl FileSystem for SlowFs {
+    type File = SlowFile;
+
+    async fn open(&self, path: &Path, mode: OpenMode) -> Result<SlowFile> {
+        Ok(SlowFile { inner: self.inner.open(path, mode).await?, events: self.events.clone() })
+    }
+    async fn remove(&self, path: &Path) -> Result<()> {
+        self.inner.remove(path).await
+    }
+    async fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+        self.inner.rename(from, to).await
+    }
+    async fn list(&self, dir: &Path) -> Result<Vec<String>> {
+        self.inner.list(dir).await
+    }
+    async fn create_dir_all(&self, dir: &Path) -> Result<()> {
+        self.inner.create_dir_all(dir).await
+    }
+    async fn sync_dir(&self, dir: &Path) -> Result<()> {
+        self.inner.sync_dir(dir).await
+    }
+    async fn exists(&self, path: &Path) -> Result<bool> {
+        self.inner.exists(path).await
+    }
+}
+
+impl File for SlowFile {
+    fn path(&self) -> &Path {
+        self.inner.path()
+    }
+    async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
+        self.inner.read_at(offset, len).await
+    }
+    async fn write_at(&self, offset: u64, data: &[u8]) -> Result<()> {
+        self.events.borrow_mut().push(format!("write {offset} start"));
+        rounds(3).await;
+        let result = self.inner.write_at(offset, data).await;
+        self.events.borrow_mut().push(format!("write {offset} end"));
+        result
+    }
+    async fn sync(&self) -> Result<()> {
+        self.events.borrow_mut().push("sync start".into());
+        rounds(6).await;
+        let result = self.inner.sync().await;
+        self.events.borrow_mut().push("sync end".into());
+        result
+    }
+    async fn size(&self) -> Result<u64> {
+        self.inner.size().await
+    }
+    async fn truncate(&self, size: u64) -> Result<()> {
+        self.inner.truncate(size).await
+    }
+}
+
+#[test]
+fn the_next_batch_is_written_while_the_previous_one_syncs_and_acks_stay_in_order() {
+    block_on(async {
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let fs = SlowFs { inner: MemFs::new(), events: events.clone() };
+        let journal = Journal::open(fs, Path::new(DIR), JournalOptions::default()).await.expect("open");
+        events.borrow_mut().clear();
+        let completed = RefCell::new(Vec::new());
+        let append = |n: u64, delay: usize| {
+            let (journal, completed, events) = (&journal, &completed, &events);
+            async move {
+                rounds(delay).await;
+                journal.append(numbered_batch(n), true).await.expect("append");
+                completed.borrow_mut().push(n);
+                events.borrow_mut().push(format!("ack {n}"));
+            }
+        };
+        // Batch 2 is staged while batch 1 is being written, so it forms the next group.
+        zip(append(1, 0), append(2, 2)).await;
+        let events = events.borrow().clone();
+        let position =
+            |event: &str| events.iter().position(|e| e == event).unwrap_or_else(|| panic!("{event} in {events:?}"));
+        assert!(position("write 8192 start") < position("sync end"), "no overlap: {events:?}");
+        assert!(position("ack 1") < position("ack 2"), "{events:?}");
+        assert_eq!(*completed.borrow(), vec![1, 2]);
+        assert_eq!(journal.stats().syncs, 2);
+    });
+}
+
+#[test]
+fn a_dropped_leader_hands_over_to_a_waiting_follower() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, JournalOptions::default()).await;
+        let mut leader = Box::pin(journal.append(numbered_batch(1), true));
+        assert!(futures_lite::future::poll_once(&mut leader).await.is_none(), "the leader yields before writing");
+        let mut follower = Box::pin(journal.append(numbered_batch(2), true));
+        assert!(futures_lite::future::poll_once(&mut follower).await.is_none(), "the follower waits");
+        drop(leader);
+        follower.await.expect("the follower takes over and writes both staged batches");
+        assert_eq!(recovered_batch_count(&journal).await, 2);
+    });
+}
+
+#[test]
+fn a_leader_dropped_mid_write_fails_its_batch_and_closes_the_journal() {
+    block_on(async {
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let fs = SlowFs { inner: MemFs::new(), events: events.clone() };
+        let journal = Journal::open(fs, Path::new(DIR), JournalOptions::default()).await.expect("open");
+        events.borrow_mut().clear();
+        let mut leader = Box::pin(journal.append(numbered_batch(1), true));
+        while !events.borrow().iter().any(|event| event.starts_with("write")) {
+            assert!(futures_lite::future::poll_once(&mut leader).await.is_none());
+        }
+        drop(leader);
+        let later = journal.append(numbered_batch(2), true).await;
+        assert!(matches!(later, Err(Error::Closed(_))), "{later:?}");
+    });
 }

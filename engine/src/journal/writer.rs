@@ -133,7 +133,11 @@ impl Drop for LeaderGuard<'_> {
 impl<F: FileSystem> Journal<F> {
     /// Appends a batch. Resolves once it is written, and durable too when `sync` is set (or
     /// when another member of the same group commit asked for a sync). Batches complete in
-    /// the order they were appended. Dropping the future does not withdraw a staged batch.
+    /// the order they were appended. Dropping the future does not withdraw a staged batch;
+    /// dropping it while it leads a write in flight closes the journal (that write's fate is
+    /// unknown). The caller that becomes the writer returns only once nothing is staged, so
+    /// under continuous load one caller keeps writing for the others (and keeps the pipeline
+    /// full).
     pub async fn append(&self, batch: JournalBatch, sync: bool) -> Result<()> {
         if let Some(error) = self.queue.borrow().closed_error() {
             return Err(error);
