@@ -44,7 +44,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 fn key(index: u16) -> Vec<u8> {
     // Keys of different lengths, some prefixes of others, to stress the internal-key order.
     let mut key = format!("k{index}").into_bytes();
-    if index % 7 == 0 {
+    if index.is_multiple_of(7) {
         key.truncate(2);
     }
     key

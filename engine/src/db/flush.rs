@@ -58,11 +58,12 @@ impl<F: FileSystem> Engine<F> {
             self.inner.state.borrow_mut().tables.insert(meta.id, table);
         }
         self.log_and_install(edit).await?;
-        let mut state = self.inner.state.borrow_mut();
-        let flushed = state.frozen.pop_front().expect("the flushed memtable is still queued");
-        debug_assert_eq!(flushed.id(), memtable.id());
-        state.vlog_relocated.retain(|(file, _)| !deleted_vlogs.contains(file));
-        drop(state);
+        {
+            let mut state = self.inner.state.borrow_mut();
+            let flushed = state.frozen.pop_front().expect("the flushed memtable is still queued");
+            debug_assert_eq!(flushed.id(), memtable.id());
+            state.vlog_relocated.retain(|(file, _)| !deleted_vlogs.contains(file));
+        }
         for file_id in deleted_vlogs {
             self.inner.vlog.remove_file(file_id).await?;
             self.inner.stats.borrow_mut().vlog_files_collected += 1;
