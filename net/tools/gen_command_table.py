@@ -23,6 +23,37 @@ SUBCOMMANDS = {
 }
 
 
+# Subcommands Redis 7.0 lacks, written by hand from later Redis versions' JSON files.
+HAND_WRITTEN = {"client": '''        // Redis 7.2's `client-setinfo.json` (not in 7.0); lib-instance-name is newer still.
+            CommandSpec {
+                name: "client|setinfo",
+                arity: 4,
+                flags: CommandFlags::NOSCRIPT.union(CommandFlags::LOADING).union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                doc: CommandDoc {
+                    summary: "Set client or connection specific info",
+                    since: "7.2.0",
+                    group: Group::Connection,
+                    complexity: "O(1)",
+                    arguments: &[Arg {
+                        name: "attr",
+                        kind: ArgType::Oneof,
+                        arguments: &[
+                            Arg { name: "libname", kind: ArgType::String, token: Some("LIB-NAME"), ..Arg::DEFAULT },
+                            Arg { name: "libver", kind: ArgType::String, token: Some("LIB-VER"), ..Arg::DEFAULT },
+                        ],
+                        ..Arg::DEFAULT
+                    }],
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+'''}
+
+
 def plain(node):
     kind, val = node
     if kind in "*~>":
@@ -87,7 +118,8 @@ def key_spec(ks, ind):
     else:
         find = "FindKeys::Unknown"
     flags = flags_expr("KeySpecFlags", ks["flags"])
-    return "%sKeySpec { flags: %s, begin_search: %s, find_keys: %s }" % (ind, flags, begin, find)
+    notes = opt(ks.get("notes"))
+    return "%sKeySpec { notes: %s, flags: %s, begin_search: %s, find_keys: %s }" % (ind, notes, flags, begin, find)
 
 
 def arg(a, ind):
@@ -174,6 +206,7 @@ def main():
             full = name + "|" + sub
             sinfo = next(s for s in info[9] if s[0] == full)
             subs += spec(sinfo, docs[name]["subcommands"][full], "        ", "")
+        subs += HAND_WRITTEN.get(name, "")
         print(spec(info, docs[name], "    ", subs), end="")
     print("];")
 

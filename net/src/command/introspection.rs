@@ -3,7 +3,7 @@
 //! ```text
 //! COMMAND INFO entry (array of 10):
 //!   name  arity  flags(set)  first_key  last_key  step  acl_categories(set)  tips(set)
-//!   key_specs(array of maps)  subcommands(array of entries)
+//!   key_specs(set of maps)  subcommands(set of entries)
 //! COMMAND DOCS entry (map): summary since group complexity [doc_flags] [deprecated_since]
 //!   [replaced_by] [history] [arguments] [subcommands]
 //! ```
@@ -59,17 +59,21 @@ pub fn command_info(spec: &CommandSpec) -> Reply {
         Reply::Integer(spec.step.into()),
         status_set(spec.acl_categories.iter().copied()),
         Reply::Set(spec.tips.iter().map(|tip| bulk(tip)).collect()),
-        Reply::Array(spec.key_specs.iter().map(key_spec).collect()),
-        Reply::Array(spec.subcommands.iter().map(command_info).collect()),
+        // Redis 7.0 replies with these two as sets, not arrays.
+        Reply::Set(spec.key_specs.iter().map(key_spec).collect()),
+        Reply::Set(spec.subcommands.iter().map(command_info).collect()),
     ])
 }
 
 fn key_spec(spec: &KeySpec) -> Reply {
-    Reply::Map(vec![
-        entry("flags", status_set(spec.flags.names())),
-        entry("begin_search", begin_search(&spec.begin_search)),
-        entry("find_keys", find_keys(&spec.find_keys)),
-    ])
+    let mut fields = Vec::with_capacity(4);
+    if let Some(notes) = spec.notes {
+        fields.push(entry("notes", bulk(notes)));
+    }
+    fields.push(entry("flags", status_set(spec.flags.names())));
+    fields.push(entry("begin_search", begin_search(&spec.begin_search)));
+    fields.push(entry("find_keys", find_keys(&spec.find_keys)));
+    Reply::Map(fields)
 }
 
 fn typed_spec(kind: &'static str, fields: Vec<(Reply, Reply)>) -> Reply {

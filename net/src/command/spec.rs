@@ -163,6 +163,8 @@ pub enum FindKeys {
 /// One Redis 7 key specification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeySpec {
+    /// Why the flags are what they are, when that is not obvious.
+    pub notes: Option<&'static str>,
     pub flags: KeySpecFlags,
     pub begin_search: BeginSearch,
     pub find_keys: FindKeys,

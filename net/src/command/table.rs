@@ -517,6 +517,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@read", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO.union(KeySpecFlags::ACCESS),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -540,6 +541,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@slow"],
         key_specs: &[KeySpec {
+            notes: Some("RW and ACCESS due to the optional `GET` argument"),
             flags: KeySpecFlags::RW
                 .union(KeySpecFlags::ACCESS)
                 .union(KeySpecFlags::UPDATE)
@@ -637,6 +639,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::OW.union(KeySpecFlags::INSERT),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -663,6 +666,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@slow"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::OW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -690,6 +694,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@slow"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::OW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -717,6 +722,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -746,6 +752,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::DELETE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -769,6 +776,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: Some("RW and UPDATE because it changes the TTL"),
             flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -814,6 +822,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         tips: &["request_policy:multi_shard"],
         request_policy: RequestPolicy::MultiShard,
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO.union(KeySpecFlags::ACCESS),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 },
@@ -846,6 +855,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         request_policy: RequestPolicy::MultiShard,
         response_policy: ResponsePolicy::AllSucceeded,
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::OW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: -1, key_step: 2, limit: 0 },
@@ -881,6 +891,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         request_policy: RequestPolicy::MultiShard,
         response_policy: ResponsePolicy::AggMin,
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::OW.union(KeySpecFlags::INSERT),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: -1, key_step: 2, limit: 0 },
@@ -913,6 +924,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -936,6 +948,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -959,6 +972,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -985,6 +999,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1011,6 +1026,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1037,6 +1053,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::INSERT),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1063,6 +1080,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@read", "@string", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO,
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1086,6 +1104,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@read", "@string", "@slow"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO.union(KeySpecFlags::ACCESS),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1113,6 +1132,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@write", "@string", "@slow"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1143,6 +1163,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         request_policy: RequestPolicy::MultiShard,
         response_policy: ResponsePolicy::AggSum,
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RM.union(KeySpecFlags::DELETE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 },
@@ -1175,6 +1196,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         request_policy: RequestPolicy::MultiShard,
         response_policy: ResponsePolicy::AggSum,
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RM.union(KeySpecFlags::DELETE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 },
@@ -1207,6 +1229,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         request_policy: RequestPolicy::MultiShard,
         response_policy: ResponsePolicy::AggSum,
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO,
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 },
@@ -1240,6 +1263,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         request_policy: RequestPolicy::MultiShard,
         response_policy: ResponsePolicy::AggSum,
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO,
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 },
@@ -1269,6 +1293,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@keyspace", "@read", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO,
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1292,6 +1317,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@keyspace", "@write", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1332,6 +1358,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@keyspace", "@write", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1372,6 +1399,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@keyspace", "@write", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1412,6 +1440,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@keyspace", "@write", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1453,6 +1482,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl_categories: &["@keyspace", "@read", "@fast"],
         tips: &["nondeterministic_output"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO.union(KeySpecFlags::ACCESS),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1478,6 +1508,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl_categories: &["@keyspace", "@read", "@fast"],
         tips: &["nondeterministic_output"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO.union(KeySpecFlags::ACCESS),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1502,6 +1533,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@keyspace", "@read", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO.union(KeySpecFlags::ACCESS),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1525,6 +1557,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@keyspace", "@read", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO.union(KeySpecFlags::ACCESS),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1548,6 +1581,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@keyspace", "@write", "@fast"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RW.union(KeySpecFlags::UPDATE),
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1656,11 +1690,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl_categories: &["@keyspace", "@write", "@slow"],
         key_specs: &[
             KeySpec {
+                notes: None,
                 flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::DELETE),
                 begin_search: BeginSearch::Index(1),
                 find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
             },
             KeySpec {
+                notes: None,
                 flags: KeySpecFlags::OW.union(KeySpecFlags::UPDATE),
                 begin_search: BeginSearch::Index(2),
                 find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1689,11 +1725,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl_categories: &["@keyspace", "@write", "@fast"],
         key_specs: &[
             KeySpec {
+                notes: None,
                 flags: KeySpecFlags::RW.union(KeySpecFlags::ACCESS).union(KeySpecFlags::DELETE),
                 begin_search: BeginSearch::Index(1),
                 find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
             },
             KeySpec {
+                notes: None,
                 flags: KeySpecFlags::OW.union(KeySpecFlags::INSERT),
                 begin_search: BeginSearch::Index(2),
                 find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -1726,11 +1764,13 @@ pub static COMMANDS: &[CommandSpec] = &[
         acl_categories: &["@keyspace", "@write", "@slow"],
         key_specs: &[
             KeySpec {
+                notes: None,
                 flags: KeySpecFlags::RO.union(KeySpecFlags::ACCESS),
                 begin_search: BeginSearch::Index(1),
                 find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
             },
             KeySpec {
+                notes: None,
                 flags: KeySpecFlags::OW.union(KeySpecFlags::UPDATE),
                 begin_search: BeginSearch::Index(2),
                 find_keys: FindKeys::Range { last_key: 0, key_step: 1, limit: 0 },
@@ -2402,6 +2442,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         step: 1,
         acl_categories: &["@fast", "@transaction"],
         key_specs: &[KeySpec {
+            notes: None,
             flags: KeySpecFlags::RO,
             begin_search: BeginSearch::Index(1),
             find_keys: FindKeys::Range { last_key: -1, key_step: 1, limit: 0 },
