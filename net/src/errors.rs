@@ -60,13 +60,6 @@ pub const EXPIRE_GT_AND_LT: &str = "ERR GT and LT options at the same time are n
 /// An unknown CONFIG parameter in CONFIG SET.
 pub const CONFIG_SET_UNKNOWN_PREFIX: &str = "ERR Unknown option or number of arguments for CONFIG SET - ";
 
-impl Reply {
-    /// An error reply with static text, e.g. `Reply::error_static(errors::SYNTAX)`.
-    pub fn error_static(text: &'static str) -> Self {
-        Self::Error(bytes::Bytes::from_static(text.as_bytes()))
-    }
-}
-
 /// Redis prints names with `%.128s`: at most 128 bytes, and nothing from a NUL byte on.
 const PRINTED_NAME_MAX_BYTES: usize = 128;
 

@@ -3,11 +3,64 @@
 
 Used once to seed the table with Redis's exact metadata; the generated file is then the source of
 truth and is edited by hand (CLIENT SETINFO, which Redis 7.0 lacks, was added from Redis 7.2's
-`client-setinfo.json`). Run: `python3 gen_command_table.py PORT > ../src/command/table.rs`.
+`client-setinfo.json`). Run against a Redis 7.0 server, then rustfmt:
+`python3 gen_command_table.py PORT > ../src/command/table.rs && cargo fmt`.
 """
 import sys
-sys.path.insert(0, "/tmp/netredis")
-from resp import Conn  # a ~60-line RESP3 client kept outside the repository
+
+import socket
+
+
+class Conn:
+    def __init__(self, port, proto=2):
+        self.s = socket.create_connection(("127.0.0.1", port)); self.buf = b""
+        if proto == 3: self.cmd("HELLO", "3")
+    def send(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.s.sendall(out)
+    def _fill(self):
+        d = self.s.recv(1 << 20)
+        if not d: raise EOFError
+        self.buf += d
+    def _line(self, pos):
+        while True:
+            i = self.buf.find(b"\r\n", pos)
+            if i >= 0: return self.buf[pos:i], i + 2
+            self._fill()
+    def _need(self, end):
+        while len(self.buf) < end: self._fill()
+    def _parse(self, pos):
+        line, pos = self._line(pos); t = chr(line[0]); body = line[1:]
+        if t in "+-": return (t, body.decode()), pos
+        if t == ":": return (t, int(body)), pos
+        if t == ",": return (t, body.decode()), pos
+        if t == "#": return (t, body == b"t"), pos
+        if t == "_": return (t, None), pos
+        if t in "$=!":
+            n = int(body)
+            if n < 0: return ("$", None), pos
+            self._need(pos + n + 2); return (t, self.buf[pos:pos+n].decode()), pos + n + 2
+        if t in "*~>":
+            n = int(body)
+            if n < 0: return ("*", None), pos
+            items = []
+            for _ in range(n):
+                v, pos = self._parse(pos); items.append(v)
+            return (t, items), pos
+        if t == "%":
+            n = int(body); items = []
+            for _ in range(n):
+                k, pos = self._parse(pos); v, pos = self._parse(pos); items.append((k, v))
+            return (t, items), pos
+        raise ValueError(line)
+    def read_raw(self):
+        v, pos = self._parse(0); raw = self.buf[:pos]; self.buf = self.buf[pos:]; return v, raw
+    def cmd(self, *args):
+        self.send(*args); return self.read_raw()
+
 
 COMMANDS = """ping echo hello auth select quit reset client get set setnx setex psetex getset getdel getex
 mget mset msetnx incr decr incrby decrby incrbyfloat append strlen getrange setrange del unlink exists

@@ -14,6 +14,14 @@
 //!
 //! Replies are [`Reply`] values encoded for the connection's [`Protocol`] (see [`reply`]).
 //!
+//! Where NoKV differs from Redis 7 on purpose (each makes the outcome independent of how the
+//! bytes were split into reads, or refuses input Redis would misread):
+//! - the two bytes after a bulk's data and after a header's `\r` must be `\r\n` (Redis skips
+//!   them unchecked);
+//! - an inline or header line over `proto_inline_max_size` is refused even when its end has
+//!   arrived (Redis refuses it only while the end is still missing);
+//! - at most `proto_max_multibulk_len` (1024 * 1024) arguments, Redis 6's bound.
+//!
 //! Known cost: a request still incomplete after a read is walked again from its start on the
 //! next read, so a request of N arguments arriving in R reads costs O(N x R) header scans.
 //! Requests are small in practice; keep per-request progress if this ever shows in profiles.

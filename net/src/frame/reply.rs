@@ -78,6 +78,11 @@ impl Reply {
         Self::Error(Bytes::from(text.into()))
     }
 
+    /// An error reply with static text, e.g. `Reply::error_static(errors::SYNTAX)`.
+    pub fn error_static(text: &'static str) -> Self {
+        Self::Error(Bytes::from_static(text.as_bytes()))
+    }
+
     /// A bulk string copied from `data`.
     pub fn bulk(data: impl AsRef<[u8]>) -> Self {
         Self::Bulk(Bytes::copy_from_slice(data.as_ref()))
