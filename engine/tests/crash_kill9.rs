@@ -21,7 +21,8 @@ use rand::Rng;
 
 const CHILD_ENV: &str = "NOKV_CRASH_CHILD";
 const WRITERS: usize = 4;
-const ROUNDS: usize = 10;
+/// Kill/restart rounds; `NOKV_CRASH_ROUNDS` raises it for a longer run.
+const DEFAULT_ROUNDS: usize = 10;
 
 fn options() -> EngineOptions {
     let mut options = EngineOptions {
@@ -146,11 +147,13 @@ fn acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
     let mut rng = rand::rng();
     let mut all_acked: Vec<String> = Vec::new();
-    for round in 0..ROUNDS {
+    let rounds = std::env::var("NOKV_CRASH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(DEFAULT_ROUNDS);
+    for round in 0..rounds {
         let acks_before_kill = rng.random_range(1..3000);
         let acked = run_child_and_kill(dir.path(), round, acks_before_kill);
         all_acked.extend(acked);
         let present = verify(dir.path(), all_acked.clone());
         assert!(present >= all_acked.len(), "round {round}: {present} keys present, {} acknowledged", all_acked.len());
     }
+    eprintln!("crash test: {rounds} SIGKILL rounds, {} acknowledged writes verified", all_acked.len());
 }
