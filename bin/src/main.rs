@@ -1,6 +1,30 @@
 //! The `nokv` server binary: command line and configuration file, then `shard::run`.
 
-fn main() {
-    eprintln!("nokv: the server is not built yet; see README.md for the engine benchmark");
-    std::process::exit(2);
+mod config;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let config = match config::load(config::Cli::parse()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("nokv: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(port = config.port, bind = ?config.bind, dir = %config.dir.display(), "starting nokv");
+    match nokv_shard::run(config) {
+        Ok(()) => {
+            tracing::info!("nokv stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("nokv: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

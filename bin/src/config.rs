@@ -1,0 +1,189 @@
+//! The `nokv` command line and configuration file.
+//!
+//! Options use Redis's names. Precedence: built-in defaults < TOML file < command-line flags.
+//!
+//! ```toml
+//! port = 6379
+//! bind = ["127.0.0.1"]        # or a single string, "127.0.0.1 ::1" as in redis.conf
+//! dir = "./nokv-data"
+//! requirepass = ""
+//! appendfsync = "always"      # always | everysec | no
+//! maxclients = 10000
+//! timeout = 0
+//! shards = 0                  # 0: one per CPU
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use nokv_shard::{AppendFsync, NodeConfig};
+use serde::Deserialize;
+
+/// NoKV: a durable, Redis-compatible key-value server. With no arguments it serves
+/// 127.0.0.1:6379 with data in ./nokv-data.
+#[derive(Debug, Parser)]
+#[command(name = "nokv", version)]
+pub struct Cli {
+    /// A TOML configuration file (options with Redis's names).
+    pub config_file: Option<PathBuf>,
+    /// TCP port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Addresses to listen on (repeat, or separate with spaces).
+    #[arg(long)]
+    pub bind: Vec<String>,
+    /// Data directory.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Password clients must AUTH with.
+    #[arg(long)]
+    pub requirepass: Option<String>,
+    /// When writes are acknowledged: always (after fdatasync), everysec or no.
+    #[arg(long)]
+    pub appendfsync: Option<String>,
+    /// Maximum simultaneous clients.
+    #[arg(long)]
+    pub maxclients: Option<u32>,
+    /// Close clients idle this many seconds (0: never).
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// Number of shards (one executor per core); 0: one per CPU.
+    #[arg(long)]
+    pub shards: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    port: Option<u16>,
+    bind: Option<BindList>,
+    dir: Option<PathBuf>,
+    requirepass: Option<String>,
+    appendfsync: Option<String>,
+    maxclients: Option<u32>,
+    timeout: Option<u64>,
+    shards: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum BindList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl BindList {
+    fn addresses(self) -> Vec<String> {
+        match self {
+            BindList::One(text) => text.split_whitespace().map(str::to_owned).collect(),
+            BindList::Many(list) => list,
+        }
+    }
+}
+
+/// Builds the node configuration from the defaults, the file and the flags.
+pub fn load(cli: Cli) -> anyhow::Result<NodeConfig> {
+    let file = match &cli.config_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            toml::from_str::<FileConfig>(&text).with_context(|| format!("bad configuration in {}", path.display()))?
+        }
+        None => FileConfig::default(),
+    };
+    let mut config = NodeConfig { dir: PathBuf::from("./nokv-data"), ..NodeConfig::default() };
+    apply(&mut config, file.port, file.bind.map(BindList::addresses), file.dir, file.requirepass)?;
+    apply_tuning(&mut config, file.appendfsync, file.maxclients, file.timeout, file.shards)?;
+    let bind = (!cli.bind.is_empty()).then(|| cli.bind.iter().flat_map(|b| b.split_whitespace()).map(str::to_owned).collect());
+    apply(&mut config, cli.port, bind, cli.dir, cli.requirepass)?;
+    apply_tuning(&mut config, cli.appendfsync, cli.maxclients, cli.timeout, cli.shards)?;
+    config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(config)
+}
+
+fn apply(
+    config: &mut NodeConfig,
+    port: Option<u16>,
+    bind: Option<Vec<String>>,
+    dir: Option<PathBuf>,
+    requirepass: Option<String>,
+) -> anyhow::Result<()> {
+    if let Some(port) = port {
+        if port == 0 {
+            bail!("invalid port 0: choose a port between 1 and 65535");
+        }
+        config.port = port;
+    }
+    if let Some(bind) = bind {
+        config.bind = bind;
+    }
+    if let Some(dir) = dir {
+        config.dir = dir;
+    }
+    if let Some(password) = requirepass {
+        config.requirepass = password;
+    }
+    Ok(())
+}
+
+fn apply_tuning(
+    config: &mut NodeConfig,
+    appendfsync: Option<String>,
+    maxclients: Option<u32>,
+    timeout: Option<u64>,
+    shards: Option<usize>,
+) -> anyhow::Result<()> {
+    if let Some(text) = appendfsync {
+        config.appendfsync = AppendFsync::parse(&text)
+            .with_context(|| format!("invalid appendfsync {text:?}: use always, everysec or no"))?;
+    }
+    if let Some(maxclients) = maxclients {
+        config.maxclients = maxclients;
+    }
+    if let Some(timeout) = timeout {
+        config.timeout_secs = timeout;
+    }
+    if let Some(shards) = shards {
+        config.shards = shards;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::parse_from(std::iter::once("nokv").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_match_redis() {
+        let config = load(cli(&[])).expect("defaults");
+        assert_eq!((config.port, config.bind.clone()), (6379, vec!["127.0.0.1".to_string()]));
+        assert_eq!(config.dir, PathBuf::from("./nokv-data"));
+        assert_eq!(config.appendfsync, AppendFsync::Always);
+    }
+
+    #[test]
+    fn file_then_flags() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nokv.toml");
+        std::fs::write(&path, "port = 7000\nbind = \"127.0.0.2 127.0.0.3\"\nappendfsync = \"everysec\"\n").expect("write");
+        let config = load(cli(&[path.to_str().expect("utf-8"), "--port", "7001"])).expect("load");
+        assert_eq!(config.port, 7001);
+        assert_eq!(config.bind, vec!["127.0.0.2".to_string(), "127.0.0.3".to_string()]);
+        assert_eq!(config.appendfsync, AppendFsync::Everysec);
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let error = load(cli(&["--appendfsync", "sometimes"])).expect_err("invalid");
+        assert!(error.to_string().contains("appendfsync"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "prot = 1\n").expect("write");
+        let error = load(cli(&[path.to_str().expect("utf-8")])).expect_err("unknown key");
+        assert!(format!("{error:#}").contains("prot"));
+    }
+}

@@ -1,0 +1,303 @@
+//! Starting and stopping a node: one glommio executor per core, each owning its engine,
+//! journal, raft groups and connections, all listening on the same port.
+//!
+//! Start-up order on each core: join the core mesh, open the engine and the journal in the
+//! core's directory, open the raft groups (which re-apply committed entries past the engine's
+//! flushed watermark), spawn background work (flush/compaction at low shares, the raft ready
+//! loop and its ticker, log compaction, `everysec` syncs, expired-key reclamation, the mesh
+//! receiver), then accept connections until shutdown. Shutdown (SIGTERM, SIGINT, `SHUTDOWN`):
+//! stop accepting, let in-flight batches finish, flush memtables and sync the journal.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::{Duration, Instant};
+
+use glommio::{Latency, LocalExecutorPoolBuilder, PoolPlacement, Shares};
+use nokv_engine::io::dma::DmaFs;
+use nokv_engine::journal::{Journal, JournalOptions};
+use nokv_engine::{Engine, EngineOptions};
+use nokv_net::command::CommandTable;
+use nokv_net::server::{ClientRegistry, Server, ServerConfig};
+use nokv_raft::{RaftConfig, RaftStore};
+use nokv_txn::tso::{Tso, TsoOptions};
+
+use crate::call::{CoreCall, CoreReply};
+use crate::config::{AppendFsync, NodeConfig, RuntimeConfig};
+use crate::core::{Core, NodeShared};
+use crate::error::{Error, Result};
+use crate::handler::NodeHandler;
+use crate::mesh::{self, Builder, Mesh};
+use crate::routing::RegionMap;
+use crate::store::{Applier, Store};
+
+/// How often cores look at the shutdown flag.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(50);
+/// Shares of the background task queue (foreground requests have the default 1000).
+const BACKGROUND_SHARES: usize = 100;
+
+/// What every core starts from.
+#[derive(Clone)]
+struct Startup {
+    node: Arc<NodeShared>,
+    tso: Arc<Tso>,
+    mesh: Builder<CoreCall, CoreReply>,
+    addresses: Vec<SocketAddr>,
+    client_count: Arc<AtomicUsize>,
+}
+
+/// Runs a node until it is shut down. Blocks the calling thread.
+pub fn run(config: NodeConfig) -> Result<()> {
+    config.validate()?;
+    let shards = config.shard_count();
+    prepare_dir(&config.dir, shards)?;
+    let addresses = resolve_and_check(&config)?;
+    let tso = Arc::new(Tso::open(&config.dir, TsoOptions::default()).map_err(|e| Error::Config {
+        name: "dir",
+        reason: format!("cannot open the timestamp oracle: {e}"),
+    })?);
+    let node = Arc::new(NodeShared {
+        map: Arc::new(RegionMap::bootstrap(shards, config.regions_per_shard)?),
+        config: Arc::new(RuntimeConfig::new(config)),
+        shutdown: Arc::new(AtomicBool::new(false)),
+        started_at: Instant::now(),
+        run_id: run_id(),
+    });
+    register_signals(&node.shutdown)?;
+    let startup = Startup { node, tso, mesh: mesh::builder(shards), addresses, client_count: Arc::new(AtomicUsize::new(0)) };
+    let pool = LocalExecutorPoolBuilder::new(PoolPlacement::MaxSpread(shards, None))
+        .on_all_shards(move || {
+            let startup = startup.clone();
+            async move { core_main(startup).await }
+        })
+        .map_err(|e| Error::Io { what: "starting the executors".into(), source: std::io::Error::other(e.to_string()) })?;
+    let mut first_error = None;
+    for result in pool.join_all() {
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => first_error = first_error.or(Some(error)),
+            Err(panic) => {
+                first_error = first_error.or(Some(Error::Io { what: "a core panicked".into(), source: std::io::Error::other(format!("{panic:?}")) }))
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Creates the data directory, checks it is writable, and pins the shard count (the data of a
+/// core lives in `core-N`, so the count cannot change between runs).
+fn prepare_dir(dir: &Path, shards: usize) -> Result<()> {
+    let io = |what: String| move |source| Error::Io { what, source };
+    std::fs::create_dir_all(dir).map_err(io(format!("cannot create data directory {}", dir.display())))?;
+    let probe = dir.join(".write-probe");
+    std::fs::write(&probe, b"probe").map_err(io(format!("data directory {} is not writable", dir.display())))?;
+    std::fs::remove_file(&probe).map_err(io(format!("data directory {} is not writable", dir.display())))?;
+    let marker = dir.join("SHARDS");
+    match std::fs::read_to_string(&marker) {
+        Ok(text) if text.trim() == shards.to_string() => Ok(()),
+        Ok(text) => Err(Error::Config {
+            name: "shards",
+            reason: format!("{} was created with {} shards; start with --shards {}", dir.display(), text.trim(), text.trim()),
+        }),
+        Err(_) => std::fs::write(&marker, format!("{shards}\n")).map_err(io(format!("cannot write {}", marker.display()))),
+    }
+}
+
+/// Resolves the bind addresses and fails early, with a clear message, if the port is taken.
+/// (glommio listeners set SO_REUSEPORT, which would silently share a port with another NoKV.)
+fn resolve_and_check(config: &NodeConfig) -> Result<Vec<SocketAddr>> {
+    let mut addresses = Vec::new();
+    for host in &config.bind {
+        let resolved = (host.as_str(), config.port)
+            .to_socket_addrs()
+            .map_err(|e| Error::Config { name: "bind", reason: format!("cannot resolve {host}: {e}") })?;
+        addresses.extend(resolved);
+    }
+    for address in &addresses {
+        std::net::TcpListener::bind(address).map_err(|source| Error::Io {
+            what: format!("cannot listen on {address} (is the port already in use?)"),
+            source,
+        })?;
+    }
+    Ok(addresses)
+}
+
+fn register_signals(flag: &Arc<AtomicBool>) -> Result<()> {
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, flag.clone())
+            .map_err(|source| Error::Io { what: "installing signal handlers".into(), source })?;
+    }
+    Ok(())
+}
+
+fn run_id() -> String {
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let mut state = (seed as u64) ^ u64::from(std::process::id()).rotate_left(32);
+    (0..40)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from_digit((state % 16) as u32, 16).unwrap_or('0')
+        })
+        .collect()
+}
+
+fn engine_options(config: &NodeConfig) -> EngineOptions {
+    let mut options = EngineOptions { memtable_size_bytes: config.memtable_size_bytes, ..Default::default() };
+    options.cache.block_cache_bytes = config.block_cache_bytes;
+    options
+}
+
+async fn core_main(startup: Startup) -> Result<()> {
+    let mesh = Mesh::join(startup.mesh.clone()).await?;
+    let core_id = mesh.core_id();
+    let node = startup.node.clone();
+    let config = &node.config.node;
+    let core_dir = config.dir.join(format!("core-{core_id}"));
+    let fs = DmaFs::new(&core_dir).await?;
+    let engine = Engine::open(fs.clone(), &core_dir, engine_options(config)).await?;
+    let journal = Rc::new(Journal::open(fs, &core_dir.join("journal"), JournalOptions::default()).await?);
+    let raft_config = RaftConfig { sync_log: config.appendfsync == AppendFsync::Always, ..RaftConfig::default() };
+    let regions: Vec<u64> = node.map.regions_of_core(core_id).map(|r| r.id).collect();
+    let raft = RaftStore::open(journal.clone(), Applier::new(engine.clone()), raft_config, &regions)
+        .await
+        .map_err(|e| Error::Io { what: format!("opening raft groups of core {core_id}"), source: std::io::Error::other(e.to_string()) })?;
+    let raft = Rc::new(raft);
+    let store = Store::new(engine.clone(), raft.clone(), startup.tso.clone(), node.map.clone());
+    let core = Rc::new(Core::new(core_id, store, mesh, node.clone(), Rc::new(ClientRegistry::new(core_id as u32, node.map.cores() as u32))));
+    spawn_background(&core, &engine, &raft, &journal);
+    serve_clients(&core, &startup).await?;
+    tracing::info!(core_id, "shutting down: flushing");
+    raft.close();
+    engine.close().await?;
+    journal.sync().await?;
+    core.mesh.close();
+    Ok(())
+}
+
+fn spawn_background(
+    core: &Rc<Core>,
+    engine: &Engine<DmaFs>,
+    raft: &Rc<RaftStore<DmaFs, Applier>>,
+    journal: &Rc<Journal<DmaFs>>,
+) {
+    let executor = glommio::executor();
+    let background = executor.create_task_queue(Shares::Static(BACKGROUND_SHARES), Latency::NotImportant, "background");
+    let flusher = engine.clone();
+    let _ = glommio::spawn_local_into(async move { flusher.run_background().await }, background).map(|t| t.detach());
+    spawn_raft_loops(core, raft);
+    spawn_log_compaction(engine, raft, background);
+    if core.node.config.node.appendfsync == AppendFsync::Everysec {
+        spawn_everysec(core, journal);
+    }
+    let receiver = core.clone();
+    glommio::spawn_local(async move {
+        let handler_core = receiver.clone();
+        receiver.mesh.serve(move |call| crate::dispatch::execute_call(handler_core.clone(), call)).await;
+    })
+    .detach();
+    let sweeper = core.clone();
+    let _ = glommio::spawn_local_into(async move { crate::cmd::keys::reclaim_expired(sweeper).await }, background).map(|t| t.detach());
+}
+
+fn spawn_raft_loops(core: &Rc<Core>, raft: &Rc<RaftStore<DmaFs, Applier>>) {
+    let driver = raft.clone();
+    glommio::spawn_local(async move {
+        loop {
+            if let Err(error) = driver.drive_once().await {
+                tracing::error!(%error, "raft ready round failed");
+                break;
+            }
+        }
+    })
+    .detach();
+    let ticker = raft.clone();
+    let node = core.node.clone();
+    let tick = Duration::from_millis(RaftConfig::default().tick_interval_ms);
+    glommio::spawn_local(async move {
+        while !node.shutting_down() {
+            glommio::timer::sleep(tick).await;
+            ticker.tick();
+        }
+    })
+    .detach();
+}
+
+fn spawn_log_compaction(engine: &Engine<DmaFs>, raft: &Rc<RaftStore<DmaFs, Applier>>, queue: glommio::TaskQueueHandle) {
+    let engine = engine.clone();
+    let raft = raft.clone();
+    let task = async move {
+        while !engine.is_closed() {
+            engine.changed().await;
+            for region in raft.regions() {
+                let flushed = engine.flushed_index(region);
+                if flushed > 0
+                    && let Err(error) = raft.compact_log(region, flushed).await
+                {
+                    tracing::warn!(region, %error, "raft log compaction failed");
+                }
+            }
+        }
+    };
+    let _ = glommio::spawn_local_into(task, queue).map(|t| t.detach());
+}
+
+fn spawn_everysec(core: &Rc<Core>, journal: &Rc<Journal<DmaFs>>) {
+    let journal = journal.clone();
+    let node = core.node.clone();
+    glommio::spawn_local(async move {
+        while !node.shutting_down() {
+            glommio::timer::sleep(Duration::from_secs(1)).await;
+            if let Err(error) = journal.sync().await {
+                tracing::error!(%error, "everysec journal sync failed");
+            }
+        }
+    })
+    .detach();
+}
+
+async fn serve_clients(core: &Rc<Core>, startup: &Startup) -> Result<()> {
+    let node = &core.node;
+    let server_config = ServerConfig {
+        maxclients: node.config.maxclients() as usize,
+        timeout_secs: node.config.timeout_secs(),
+        core_id: core.id as u32,
+        core_count: node.map.cores() as u32,
+        ..ServerConfig::default()
+    };
+    let handler = Rc::new(NodeHandler::new(core.clone()));
+    let table = Rc::new(CommandTable::new());
+    let mut servers = Vec::new();
+    for address in &startup.addresses {
+        let listener = glommio::net::TcpListener::bind(address)
+            .map_err(|e| Error::Io { what: format!("listening on {address}"), source: std::io::Error::other(e.to_string()) })?;
+        let server = Server::new(server_config.clone(), handler.clone(), table.clone())
+            .map_err(|e| Error::Config { name: "maxclients", reason: e.to_string() })?
+            .with_registry(core.clients.clone())
+            .with_stats(core.server_stats.clone())
+            .with_client_count(startup.client_count.clone());
+        servers.push((server, listener));
+    }
+    tracing::info!(core_id = core.id, addresses = ?startup.addresses, "accepting connections");
+    let node = node.clone();
+    let tasks: Vec<_> = servers
+        .into_iter()
+        .map(|(server, listener)| {
+            let node = node.clone();
+            glommio::spawn_local(async move { server.serve(listener, wait_for_shutdown(node)).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await;
+    }
+    Ok(())
+}
+
+async fn wait_for_shutdown(node: Arc<NodeShared>) {
+    while !node.shutting_down() {
+        glommio::timer::sleep(SHUTDOWN_POLL).await;
+    }
+}

@@ -1,0 +1,226 @@
+//! The per-core store: the engine, the core's raft groups and the MVCC layer, as the commands
+//! see them.
+//!
+//! - Reads take a timestamp from the node's TSO, record it in the region's `max_ts` and read
+//!   the newest committed version at or below it.
+//! - Writes are 1PC: every mutation of one call must belong to one region; the call builds the
+//!   Write/Default CF batch with `commit_ts = max(start_ts, region max_ts) + 1`, proposes it to
+//!   the region's raft group (persisted in the core's journal in the next ready round, one
+//!   fdatasync for every group of the core), waits until it is applied to the memtable, then
+//!   advances the TSO past `commit_ts` so every later read sees it (external consistency).
+//! - Read-modify-write commands hold per-key latches across their read and write.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use nokv_engine::io::dma::DmaFs;
+use nokv_engine::{Engine, WriteBatch};
+use nokv_raft::{RaftError, RaftStore, StateMachine};
+use nokv_txn::latch::{LatchGuard, Latches};
+use nokv_txn::mvcc::{self, MaxTs, Mutation, ScanEntry, ScanOptions, ScanRange};
+use nokv_txn::timestamp::TimeStamp;
+use nokv_txn::tso::Tso;
+
+use crate::routing::RegionMap;
+use crate::value::{StoredValue, now_ms};
+
+/// Why a store operation failed; turned into an `-ERR` reply by the command layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The storage engine failed.
+    #[error("storage error: {0}")]
+    Engine(#[from] nokv_engine::Error),
+    /// The MVCC layer refused (locked key, conflict, damaged record).
+    #[error("transaction error: {0}")]
+    Txn(#[from] nokv_txn::error::TxnError),
+    /// Raft could not commit the write.
+    #[error("replication error: {0}")]
+    Raft(#[from] RaftError),
+    /// A write failed while being applied.
+    #[error("apply failed: {0}")]
+    Apply(String),
+    /// Mutations of one write span several regions.
+    #[error("a write may not span regions")]
+    CrossRegion,
+}
+
+/// The result of applying one raft entry.
+pub type ApplyOutput = Result<(), String>;
+
+/// Applies committed raft entries (encoded write batches) to the engine.
+pub struct Applier {
+    engine: Engine<DmaFs>,
+}
+
+impl Applier {
+    /// Applies to `engine`.
+    pub fn new(engine: Engine<DmaFs>) -> Applier {
+        Applier { engine }
+    }
+}
+
+impl StateMachine for Applier {
+    type Output = ApplyOutput;
+
+    async fn apply(&self, region_id: u64, index: u64, _term: u64, data: &[u8]) -> ApplyOutput {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let batch = WriteBatch::decode(data).map_err(|e| e.to_string())?;
+        self.engine.apply(region_id, index, &batch).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn applied_index(&self, region_id: u64) -> u64 {
+        self.engine.flushed_index(region_id)
+    }
+}
+
+/// The store of one core.
+pub struct Store {
+    engine: Engine<DmaFs>,
+    raft: Rc<RaftStore<DmaFs, Applier>>,
+    tso: Arc<Tso>,
+    latches: Latches,
+    map: Arc<RegionMap>,
+    max_ts: HashMap<u64, MaxTs>,
+}
+
+/// Latch slots per core (a power of two; collisions only serialise unrelated keys).
+const LATCH_SLOTS: usize = 4096;
+
+impl Store {
+    /// Builds the store of a core.
+    pub fn new(engine: Engine<DmaFs>, raft: Rc<RaftStore<DmaFs, Applier>>, tso: Arc<Tso>, map: Arc<RegionMap>) -> Store {
+        let max_ts = map.regions().iter().map(|r| (r.id, MaxTs::new(TimeStamp::ZERO))).collect();
+        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts }
+    }
+
+    /// The engine (statistics, flush).
+    pub fn engine(&self) -> &Engine<DmaFs> {
+        &self.engine
+    }
+
+    /// The raft store.
+    pub fn raft(&self) -> &Rc<RaftStore<DmaFs, Applier>> {
+        &self.raft
+    }
+
+    /// The region map.
+    pub fn map(&self) -> &RegionMap {
+        &self.map
+    }
+
+    /// Holds latches on `keys` until the guard drops.
+    pub async fn lock(&self, keys: &[Bytes]) -> LatchGuard {
+        self.latches.acquire(keys).await
+    }
+
+    fn read_ts(&self, region_id: u64) -> Result<TimeStamp, StoreError> {
+        let ts = self.tso.get_ts()?;
+        if let Some(max_ts) = self.max_ts.get(&region_id) {
+            max_ts.observe(ts);
+        }
+        Ok(ts)
+    }
+
+    /// The live value of `key`, or `None` if absent or expired.
+    pub async fn read(&self, key: &[u8]) -> Result<Option<StoredValue>, StoreError> {
+        let region = self.map.region_of_key(key).id;
+        let read_ts = self.read_ts(region)?;
+        let raw = mvcc::get(&self.engine, key, read_ts).await?;
+        Ok(raw.and_then(|raw| decode_live(&raw, now_ms())))
+    }
+
+    /// Commits `mutations` (all in one region) with 1PC through raft; returns once applied.
+    pub async fn write(&self, mutations: Vec<Mutation>) -> Result<(), StoreError> {
+        let Some(first) = mutations.first() else { return Ok(()) };
+        let region = self.map.region_of_key(first.key()).id;
+        if mutations.iter().any(|m| self.map.region_of_key(m.key()).id != region) {
+            return Err(StoreError::CrossRegion);
+        }
+        let start_ts = self.tso.get_ts()?;
+        let max_ts = self.max_ts.get(&region).map(MaxTs::get).unwrap_or(TimeStamp::ZERO);
+        let commit_ts = mvcc::one_pc_commit_ts(start_ts, max_ts);
+        let batch = mvcc::one_pc(&mutations, start_ts, commit_ts);
+        self.raft.propose(region, batch.encode()).await?.map_err(StoreError::Apply)?;
+        self.tso.advance_to(commit_ts)?;
+        Ok(())
+    }
+
+    /// Commits mutations that may span regions of this core: one 1PC write per region, all
+    /// proposed together (atomic per region only; cross-region atomicity comes with 2PC).
+    pub async fn write_grouped(&self, mutations: Vec<Mutation>) -> Result<(), StoreError> {
+        let mut by_region: HashMap<u64, Vec<Mutation>> = HashMap::new();
+        for mutation in mutations {
+            by_region.entry(self.map.region_of_key(mutation.key()).id).or_default().push(mutation);
+        }
+        let writes: Vec<_> = by_region.into_values().map(|group| self.write(group)).collect();
+        for result in join_all(writes).await {
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Live keys of the slots `[first_slot, end_slot)` after `after` (a data key), in order.
+    pub async fn scan(
+        &self,
+        first_slot: u16,
+        end_slot: u16,
+        after: Option<&[u8]>,
+        limit: usize,
+        keys_only: bool,
+    ) -> Result<Vec<ScanEntry>, StoreError> {
+        let mut range = ScanRange::slots(first_slot, end_slot);
+        if let Some(after) = after {
+            range = range.after(after);
+        }
+        let region = self.map.region_of_slot(first_slot).id;
+        let read_ts = self.read_ts(region)?;
+        let options = ScanOptions { limit, keys_only, ..Default::default() };
+        Ok(mvcc::scan(&self.engine, &range, read_ts, &options).await?)
+    }
+}
+
+/// Decodes a stored record, hiding expired keys.
+pub fn decode_live(raw: &Bytes, now_ms: u64) -> Option<StoredValue> {
+    StoredValue::decode(raw).filter(|value| !value.is_expired(now_ms))
+}
+
+/// Awaits every future, polling them concurrently; results in input order.
+pub async fn join_all<T, Fut: std::future::Future<Output = T>>(futures: Vec<Fut>) -> Vec<T> {
+    JoinAll { pending: futures.into_iter().map(|f| Some(Box::pin(f))).collect(), results: Vec::new() }.await
+}
+
+struct JoinAll<T, Fut> {
+    pending: Vec<Option<std::pin::Pin<Box<Fut>>>>,
+    results: Vec<Option<T>>,
+}
+
+impl<T, Fut: std::future::Future<Output = T>> std::future::Future for JoinAll<T, Fut> {
+    type Output = Vec<T>;
+    fn poll(self: std::pin::Pin<&mut Self>, context: &mut std::task::Context<'_>) -> std::task::Poll<Vec<T>> {
+        // Every field is Unpin (futures are boxed), so the struct may be moved through.
+        let this = self.get_mut();
+        if this.results.len() < this.pending.len() {
+            this.results.resize_with(this.pending.len(), || None);
+        }
+        let mut done = true;
+        for (slot, result) in this.pending.iter_mut().zip(this.results.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(context) {
+                    std::task::Poll::Ready(value) => {
+                        *result = Some(value);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if !done {
+            return std::task::Poll::Pending;
+        }
+        std::task::Poll::Ready(this.results.drain(..).map(|r| r.expect("every future finished")).collect())
+    }
+}

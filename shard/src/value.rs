@@ -1,0 +1,98 @@
+//! How a Redis value is stored: one record per key in the MVCC store.
+//!
+//! ```text
+//! +---------+------------------------------+-----------------+
+//! | u8 type | u64 LE expire_at_ms (0: none) | payload ...     |
+//! +---------+------------------------------+-----------------+
+//! ```
+//!
+//! Only strings exist so far (`type = 1`, the payload is the string). Hashes, lists, sets and
+//! sorted sets will follow DESIGN section 8: this record becomes their metadata record (type,
+//! expiry, version, size) with sub-keys under `key | version | field`.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// The Redis type of a stored value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// A string.
+    String = 1,
+}
+
+impl ValueType {
+    /// The name `TYPE` returns.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+        }
+    }
+}
+
+const HEADER_BYTES: usize = 9;
+
+/// A decoded value record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredValue {
+    /// The type.
+    pub value_type: ValueType,
+    /// Absolute expiry in Unix milliseconds; `None` when the key does not expire.
+    pub expire_at_ms: Option<u64>,
+    /// The payload (the string for strings).
+    pub payload: Bytes,
+}
+
+impl StoredValue {
+    /// A string without expiry.
+    pub fn string(payload: Bytes) -> StoredValue {
+        StoredValue { value_type: ValueType::String, expire_at_ms: None, payload }
+    }
+
+    /// Encodes the record.
+    pub fn encode(&self) -> Bytes {
+        let mut out = BytesMut::with_capacity(HEADER_BYTES + self.payload.len());
+        out.put_u8(self.value_type as u8);
+        out.put_u64_le(self.expire_at_ms.unwrap_or(0));
+        out.put_slice(&self.payload);
+        out.freeze()
+    }
+
+    /// Decodes a record; `None` for bytes that are not a record this version knows.
+    pub fn decode(bytes: &Bytes) -> Option<StoredValue> {
+        if bytes.len() < HEADER_BYTES {
+            return None;
+        }
+        let value_type = match bytes[0] {
+            1 => ValueType::String,
+            _ => return None,
+        };
+        let expire = u64::from_le_bytes(bytes[1..HEADER_BYTES].try_into().ok()?);
+        let expire_at_ms = (expire != 0).then_some(expire);
+        Some(StoredValue { value_type, expire_at_ms, payload: bytes.slice(HEADER_BYTES..) })
+    }
+
+    /// True when the key has expired at `now_ms`.
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at_ms.is_some_and(|at| at <= now_ms)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_expires() {
+        let value = StoredValue { expire_at_ms: Some(1000), ..StoredValue::string(Bytes::from_static(b"hello")) };
+        let decoded = StoredValue::decode(&value.encode()).expect("decode");
+        assert_eq!(decoded, value);
+        assert!(decoded.is_expired(1000));
+        assert!(!decoded.is_expired(999));
+        assert_eq!(StoredValue::decode(&Bytes::from_static(b"\x09xxxxxxxxx")), None);
+        assert_eq!(StoredValue::decode(&StoredValue::string(Bytes::new()).encode()).map(|v| v.payload.len()), Some(0));
+    }
+}
