@@ -57,6 +57,16 @@ pub enum TxnError {
         /// The transaction.
         start_ts: TimeStamp,
     },
+    /// Rollback found the transaction already committed on this key.
+    #[error("transaction {start_ts} on key {key:?} is already committed at {commit_ts}")]
+    AlreadyCommitted {
+        /// The key.
+        key: Bytes,
+        /// The transaction.
+        start_ts: TimeStamp,
+        /// Its commit_ts.
+        commit_ts: TimeStamp,
+    },
     /// Commit found neither the transaction's lock nor its write record.
     #[error("lock of transaction {start_ts} not found on key {key:?}")]
     TxnLockNotFound {

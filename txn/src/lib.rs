@@ -6,6 +6,7 @@
 //! - [`keys`]: slots (Redis Cluster CRC16), memcomparable data keys, `!ts` version suffixes.
 //! - [`record`]: Lock and Write records in TiKV's byte formats.
 //! - [`mvcc`]: snapshot reads (point get, scan) and 1PC write batches over the engine.
+//! - [`actions`]: Percolator prewrite, commit and rollback per key (2PC building blocks).
 //! - [`latch`]: per-core FIFO key latches that serialise commands touching the same keys.
 //! - [`gc`]: which old versions a GC safe point makes droppable.
 //!
@@ -13,6 +14,7 @@
 //! Functions that write return a `WriteBatch`; the caller proposes it through raft and applies
 //! it to the engine.
 
+pub mod actions;
 pub mod error;
 pub mod gc;
 pub mod keys;
