@@ -1,0 +1,601 @@
+//! MVCC reads and 1PC writes over the engine's Lock, Write and Default column families.
+//!
+//! - [`get`] is TiKV's point getter: the Lock CF first (a lock that may commit at or below the
+//!   read blocks it), then the newest Write CF version with `commit_ts <= read_ts`, skipping
+//!   Lock/Rollback records; a Put's value is inline or in the Default CF at `!start_ts`.
+//! - [`scan`] walks the Lock and Write CFs of a key range together, one user key at a time,
+//!   seeking past old versions rather than stepping through them.
+//! - [`one_pc`] builds the write batch of a single-region transaction: Write CF records at
+//!   `!commit_ts` (and Default CF values over 255 B at `!start_ts`), no locks.
+//! - [`MaxTs`] and [`one_pc_commit_ts`]: a region's largest served read ts and the rule that keeps
+//!   1PC commits above every read already served.
+//!
+//! Reads take one engine snapshot, so the Lock, Write and Default CF lookups of a read see one
+//! engine state even when an apply lands between their awaits.
+//! Writers never write here: functions return batches that the caller proposes through raft.
+
+use std::cell::Cell;
+use std::cmp::Ordering;
+
+use bytes::Bytes;
+use nokv_engine::io::FileSystem;
+use nokv_engine::{Cf, DbIterator, Engine, ReadOptions, WriteBatch};
+
+use crate::error::{Result, TxnError};
+use crate::keys;
+use crate::record::{Lock, SHORT_VALUE_MAX_LEN, Write, WriteType};
+use crate::timestamp::TimeStamp;
+
+/// One change of a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    /// Set `key` (user key) to the value.
+    Put(Bytes, Bytes),
+    /// Delete `key`.
+    Delete(Bytes),
+    /// Record a read lock on `key` (its value is unchanged; conflicts with concurrent writers).
+    Lock(Bytes),
+}
+
+impl Mutation {
+    /// The mutation's user key.
+    pub fn key(&self) -> &Bytes {
+        match self {
+            Mutation::Put(key, _) | Mutation::Delete(key) | Mutation::Lock(key) => key,
+        }
+    }
+}
+
+/// The largest read timestamp a region has served. A 1PC or async-commit write must commit
+/// above it, or a reader that already returned could see the write appear below its snapshot.
+#[derive(Debug, Default)]
+pub struct MaxTs {
+    max_ts: Cell<TimeStamp>,
+}
+
+impl MaxTs {
+    /// A tracker at zero (a region that served no reads; after a leader change, start it at a
+    /// fresh TSO timestamp instead, since the old leader's reads are unknown).
+    pub fn new(start: TimeStamp) -> MaxTs {
+        MaxTs { max_ts: Cell::new(start) }
+    }
+
+    /// Records a read at `read_ts`, before the read looks at storage. `TimeStamp::MAX` reads
+    /// (read-latest) are not recorded: they would push every later commit_ts to the end.
+    pub fn observe(&self, read_ts: TimeStamp) {
+        if read_ts != TimeStamp::MAX && read_ts > self.max_ts.get() {
+            self.max_ts.set(read_ts);
+        }
+    }
+
+    /// The largest read ts served.
+    pub fn get(&self) -> TimeStamp {
+        self.max_ts.get()
+    }
+}
+
+/// The 1PC / async-commit commit timestamp: above the start_ts and every read already served.
+pub fn one_pc_commit_ts(start_ts: TimeStamp, max_ts: TimeStamp) -> TimeStamp {
+    start_ts.max(max_ts).next()
+}
+
+/// Options of a read.
+#[derive(Debug, Clone, Default)]
+pub struct MvccReadOptions {
+    /// Locks of these transactions do not block the read (the reader resolved them as
+    /// committed after its ts, or rolled back).
+    pub bypass_locks: Vec<TimeStamp>,
+    /// Fill the block cache (off for big scans).
+    pub skip_fill_cache: bool,
+}
+
+impl MvccReadOptions {
+    fn engine_options(&self, snapshot: &nokv_engine::Snapshot) -> ReadOptions {
+        ReadOptions { fill_cache: !self.skip_fill_cache, ..ReadOptions::at(snapshot) }
+    }
+}
+
+/// The value of `user_key` at `read_ts` (snapshot isolation), or `None` when it has none.
+pub async fn get<F: FileSystem>(engine: &Engine<F>, user_key: &[u8], read_ts: TimeStamp) -> Result<Option<Bytes>> {
+    get_with(engine, user_key, read_ts, &MvccReadOptions::default()).await
+}
+
+/// [`get`] with options.
+pub async fn get_with<F: FileSystem>(
+    engine: &Engine<F>,
+    user_key: &[u8],
+    read_ts: TimeStamp,
+    options: &MvccReadOptions,
+) -> Result<Option<Bytes>> {
+    let snapshot = engine.snapshot();
+    let read = options.engine_options(&snapshot);
+    let data_key = keys::data_key(user_key);
+    if let Some(encoded) = engine.get(Cf::Lock, &data_key, &read).await? {
+        check_lock(&Lock::decode(&encoded)?, user_key, read_ts, options)?;
+    }
+    let mut versions = version_iterator(engine, &data_key, &read);
+    let Some(write) = visible_write(&mut versions, &data_key, read_ts, false).await? else {
+        return Ok(None);
+    };
+    load_value(engine, &read, &data_key, write).await
+}
+
+fn check_lock(lock: &Lock, user_key: &[u8], read_ts: TimeStamp, options: &MvccReadOptions) -> Result<()> {
+    if lock.blocks_read(user_key, read_ts, &options.bypass_locks) {
+        return Err(TxnError::KeyIsLocked(Box::new(lock.to_lock_info(user_key))));
+    }
+    Ok(())
+}
+
+/// A Write CF iterator bounded to the versions of one data key.
+fn version_iterator<F: FileSystem>(engine: &Engine<F>, data_key: &[u8], read: &ReadOptions) -> DbIterator<F> {
+    let bounded = ReadOptions {
+        lower_bound: Some(Bytes::copy_from_slice(data_key)),
+        upper_bound: Some(Bytes::from(keys::after_versions(data_key))),
+        ..read.clone()
+    };
+    engine.iter(Cf::Write, &bounded)
+}
+
+/// The newest Put or Delete of `data_key` with `commit_ts <= read_ts`, skipping Lock and
+/// Rollback records. When `positioned` is set the iterator already sits on a version of the key
+/// at or below `read_ts`, so no seek is needed. Leaves the iterator on the record returned.
+async fn visible_write<F: FileSystem>(
+    iter: &mut DbIterator<F>,
+    data_key: &[u8],
+    read_ts: TimeStamp,
+    positioned: bool,
+) -> Result<Option<Write>> {
+    if !positioned {
+        iter.seek(&keys::with_ts(data_key, read_ts)).await?;
+    }
+    while iter.is_valid() {
+        let (found_key, _) = keys::split_ts(iter.key())?;
+        if found_key != data_key {
+            return Ok(None);
+        }
+        let write = Write::decode(iter.value())?;
+        match write.write_type {
+            WriteType::Put => return Ok(Some(write)),
+            WriteType::Delete => return Ok(None),
+            WriteType::Lock | WriteType::Rollback => iter.next().await?,
+        }
+    }
+    Ok(None)
+}
+
+/// The value a Put record stands for: inline, or in the Default CF at `!start_ts`.
+async fn load_value<F: FileSystem>(
+    engine: &Engine<F>,
+    read: &ReadOptions,
+    data_key: &[u8],
+    write: Write,
+) -> Result<Option<Bytes>> {
+    if let Some(value) = write.short_value {
+        return Ok(Some(value));
+    }
+    let default_key = keys::with_ts(data_key, write.start_ts);
+    match engine.get(Cf::Default, &default_key, read).await? {
+        Some(value) => Ok(Some(value)),
+        None => {
+            Err(TxnError::corruption("default CF", format!("value of a Put at start_ts {} is missing", write.start_ts)))
+        }
+    }
+}
+
+/// The commit_ts of the newest Put or Delete of `user_key` (any ts), ignoring locks. WATCH
+/// compares it with its snapshot; Lock and Rollback records are skipped because they do not
+/// change the value.
+pub async fn latest_commit_ts<F: FileSystem>(engine: &Engine<F>, user_key: &[u8]) -> Result<Option<TimeStamp>> {
+    let snapshot = engine.snapshot();
+    let data_key = keys::data_key(user_key);
+    let mut versions = version_iterator(engine, &data_key, &ReadOptions::at(&snapshot));
+    versions.seek_to_first().await?;
+    while versions.is_valid() {
+        let (_, commit_ts) = keys::split_ts(versions.key())?;
+        if Write::decode(versions.value())?.changes_value() {
+            return Ok(Some(commit_ts));
+        }
+        versions.next().await?;
+    }
+    Ok(None)
+}
+
+/// Checks that a 1PC (or prewrite) of `user_key` at `start_ts` may proceed: no other
+/// transaction's lock blocks it (`KeyIsLocked`) and nothing committed after `start_ts`
+/// (`WriteConflict`). Run under the key's latch; read-modify-write commands need it, blind
+/// writes may skip the conflict part.
+pub async fn check_write<F: FileSystem>(engine: &Engine<F>, user_key: &[u8], start_ts: TimeStamp) -> Result<()> {
+    let snapshot = engine.snapshot();
+    let read = ReadOptions::at(&snapshot);
+    let data_key = keys::data_key(user_key);
+    if let Some(encoded) = engine.get(Cf::Lock, &data_key, &read).await? {
+        let lock = Lock::decode(&encoded)?;
+        if lock.start_ts != start_ts {
+            return Err(TxnError::KeyIsLocked(Box::new(lock.to_lock_info(user_key))));
+        }
+    }
+    let mut versions = version_iterator(engine, &data_key, &read);
+    versions.seek_to_first().await?;
+    while versions.is_valid() {
+        let (_, commit_ts) = keys::split_ts(versions.key())?;
+        if commit_ts < start_ts {
+            break;
+        }
+        let write = Write::decode(versions.value())?;
+        let key = Bytes::copy_from_slice(user_key);
+        if commit_ts == start_ts && write.write_type == WriteType::Rollback {
+            return Err(TxnError::RolledBack { key, start_ts });
+        }
+        if commit_ts > start_ts && write.write_type != WriteType::Rollback {
+            return Err(TxnError::WriteConflict {
+                key,
+                start_ts,
+                conflict_start_ts: write.start_ts,
+                conflict_commit_ts: commit_ts,
+            });
+        }
+        versions.next().await?;
+    }
+    Ok(())
+}
+
+/// The write batch of a single-region transaction committed in one phase: one Write CF record
+/// per mutation at `!commit_ts`, values over [`SHORT_VALUE_MAX_LEN`] in the Default CF at
+/// `!start_ts`. The caller has checked locks and conflicts under latches.
+pub fn one_pc(mutations: &[Mutation], start_ts: TimeStamp, commit_ts: TimeStamp) -> WriteBatch {
+    assert!(commit_ts > start_ts, "a 1PC commit_ts is above its start_ts");
+    let mut batch = WriteBatch::new();
+    for mutation in mutations {
+        let data_key = keys::data_key(mutation.key());
+        let write = match mutation {
+            Mutation::Put(_, value) if value.len() <= SHORT_VALUE_MAX_LEN => {
+                Write::new(WriteType::Put, start_ts, Some(value.clone()))
+            }
+            Mutation::Put(_, value) => {
+                batch.put(Cf::Default, keys::with_ts(&data_key, start_ts), value.clone());
+                Write::new(WriteType::Put, start_ts, None)
+            }
+            Mutation::Delete(_) => Write::new(WriteType::Delete, start_ts, None),
+            Mutation::Lock(_) => Write::new(WriteType::Lock, start_ts, None),
+        };
+        batch.put(Cf::Write, keys::with_ts(&data_key, commit_ts), write.encode());
+    }
+    batch
+}
+
+/// A key range of a scan, in data keys: `[start, end)`. Build it from slots with
+/// [`ScanRange::slots`] or resume a scan after a key with [`ScanRange::after`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRange {
+    /// First data key included.
+    pub start: Bytes,
+    /// First data key excluded.
+    pub end: Bytes,
+}
+
+impl ScanRange {
+    /// Every key of the slots `[first_slot, end_slot)`.
+    pub fn slots(first_slot: u16, end_slot: u16) -> ScanRange {
+        let (start, end) = keys::slot_range(first_slot, end_slot);
+        ScanRange { start: start.into(), end: end.into() }
+    }
+
+    /// The part of `self` after `data_key` (forward resumption).
+    pub fn after(&self, data_key: &[u8]) -> ScanRange {
+        ScanRange { start: keys::after_versions(data_key).into(), end: self.end.clone() }
+    }
+
+    /// The part of `self` before `data_key` (reverse resumption).
+    pub fn before(&self, data_key: &[u8]) -> ScanRange {
+        ScanRange { start: self.start.clone(), end: Bytes::copy_from_slice(data_key) }
+    }
+}
+
+/// One live key a scan found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanEntry {
+    /// The storage data key (`slot | memcomparable(user key)`): resume a scan after it.
+    pub data_key: Bytes,
+    /// The user key.
+    pub user_key: Bytes,
+    /// The value (empty when the scan was keys-only).
+    pub value: Bytes,
+}
+
+/// Options of a scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Stop after this many live keys.
+    pub limit: usize,
+    /// Newest key first.
+    pub reverse: bool,
+    /// Do not load values (KEYS, DBSIZE, SCAN without TYPE): saves Default CF reads.
+    pub keys_only: bool,
+    /// Read options (lock bypass, cache).
+    pub read: MvccReadOptions,
+}
+
+/// The live keys of `range` at `read_ts`, in key order (or reverse), at most `options.limit`.
+/// A lock that blocks the snapshot (see [`Lock::blocks_read`]) anywhere the scan passes is
+/// `KeyIsLocked`. Each key is returned once: the scan seeks past a key's older versions.
+pub async fn scan<F: FileSystem>(
+    engine: &Engine<F>,
+    range: &ScanRange,
+    read_ts: TimeStamp,
+    options: &ScanOptions,
+) -> Result<Vec<ScanEntry>> {
+    let snapshot = engine.snapshot();
+    let read = options.read.engine_options(&snapshot);
+    let bounded =
+        ReadOptions { lower_bound: Some(range.start.clone()), upper_bound: Some(range.end.clone()), ..read.clone() };
+    let mut scanner = Scanner {
+        engine,
+        read,
+        locks: engine.iter(Cf::Lock, &bounded),
+        writes: engine.iter(Cf::Write, &bounded),
+        versions: None,
+        read_ts,
+        options,
+    };
+    scanner.run().await
+}
+
+struct Scanner<'a, F: FileSystem> {
+    engine: &'a Engine<F>,
+    read: ReadOptions,
+    locks: DbIterator<F>,
+    /// Walks the Write CF key by key, in scan direction.
+    writes: DbIterator<F>,
+    /// Reverse scans: a forward iterator to find each key's visible version.
+    versions: Option<DbIterator<F>>,
+    read_ts: TimeStamp,
+    options: &'a ScanOptions,
+}
+
+impl<F: FileSystem> Scanner<'_, F> {
+    async fn run(&mut self) -> Result<Vec<ScanEntry>> {
+        let mut out = Vec::new();
+        if self.options.reverse {
+            self.locks.seek_to_last().await?;
+            self.writes.seek_to_last().await?;
+            self.versions = Some(self.engine.iter(Cf::Write, &self.read));
+        } else {
+            self.locks.seek_to_first().await?;
+            self.writes.seek_to_first().await?;
+        }
+        while out.len() < self.options.limit {
+            let Some(data_key) = self.next_key()? else { break };
+            if let Some(entry) = self.visit(data_key).await? {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The next data key in scan direction among the two cursors.
+    fn next_key(&self) -> Result<Option<Bytes>> {
+        let lock_key = self.locks.is_valid().then(|| self.locks.key());
+        let write_key = if self.writes.is_valid() { Some(keys::split_ts(self.writes.key())?.0) } else { None };
+        let chosen = match (lock_key, write_key) {
+            (Some(lock), Some(write)) => match (lock.cmp(write), self.options.reverse) {
+                (Ordering::Less, false) | (Ordering::Greater, true) => lock,
+                _ => write,
+            },
+            (Some(lock), None) => lock,
+            (None, Some(write)) => write,
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(Bytes::copy_from_slice(chosen)))
+    }
+
+    /// Checks the key's lock, finds its visible version, and moves both cursors past the key.
+    async fn visit(&mut self, data_key: Bytes) -> Result<Option<ScanEntry>> {
+        if self.locks.is_valid() && self.locks.key() == data_key.as_ref() {
+            let lock = Lock::decode(self.locks.value())?;
+            let (_, user_key) = keys::decode_data_key(&data_key)?;
+            check_lock(&lock, &user_key, self.read_ts, &self.options.read)?;
+            self.step_locks().await?;
+        }
+        let on_write = self.writes.is_valid() && keys::split_ts(self.writes.key())?.0 == data_key.as_ref();
+        if !on_write {
+            return Ok(None);
+        }
+        let write = self.find_visible(&data_key).await?;
+        self.skip_versions(&data_key).await?;
+        match write {
+            Some(write) => self.entry(data_key, write).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn step_locks(&mut self) -> Result<()> {
+        if self.options.reverse {
+            self.locks.prev().await?
+        } else {
+            self.locks.next().await?
+        }
+        Ok(())
+    }
+
+    async fn find_visible(&mut self, data_key: &[u8]) -> Result<Option<Write>> {
+        match &mut self.versions {
+            Some(versions) => visible_write(versions, data_key, self.read_ts, false).await,
+            None => {
+                // Forward: `writes` sits on the key's newest version; seek only if it is too new.
+                let (_, newest_ts) = keys::split_ts(self.writes.key())?;
+                visible_write(&mut self.writes, data_key, self.read_ts, newest_ts <= self.read_ts).await
+            }
+        }
+    }
+
+    /// Moves `writes` to the next data key in scan direction: a few steps, then a seek.
+    async fn skip_versions(&mut self, data_key: &[u8]) -> Result<()> {
+        const STEPS_BEFORE_SEEK: usize = 4;
+        for _ in 0..STEPS_BEFORE_SEEK {
+            if !self.writes.is_valid() || keys::split_ts(self.writes.key())?.0 != data_key {
+                return Ok(());
+            }
+            if self.options.reverse { self.writes.prev().await? } else { self.writes.next().await? }
+        }
+        if self.writes.is_valid() && keys::split_ts(self.writes.key())?.0 == data_key {
+            if self.options.reverse {
+                self.writes.seek_for_prev(data_key).await?;
+            } else {
+                self.writes.seek(&keys::after_versions(data_key)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn entry(&self, data_key: Bytes, write: Write) -> Result<ScanEntry> {
+        let (_, user_key) = keys::decode_data_key(&data_key)?;
+        let value = if self.options.keys_only {
+            Bytes::new()
+        } else {
+            load_value(self.engine, &self.read, &data_key, write).await?.unwrap_or_default()
+        };
+        Ok(ScanEntry { data_key, user_key: user_key.into(), value })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use futures_lite::future::block_on;
+    use nokv_engine::EngineOptions;
+    use nokv_engine::io::mem::MemFs;
+
+    use super::*;
+    use crate::record::LockType;
+
+    fn engine() -> Engine<MemFs> {
+        block_on(Engine::open(MemFs::new(), Path::new("/db"), EngineOptions::default())).expect("open")
+    }
+
+    fn ts(raw: u64) -> TimeStamp {
+        TimeStamp::new(raw)
+    }
+
+    fn put(key: &str, value: &[u8]) -> Mutation {
+        Mutation::Put(Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(value))
+    }
+
+    fn commit(engine: &Engine<MemFs>, index: u64, mutations: &[Mutation], start: u64, commit: u64) {
+        block_on(engine.apply(1, index, &one_pc(mutations, ts(start), ts(commit)))).expect("apply");
+    }
+
+    #[test]
+    fn get_sees_the_version_at_its_timestamp() {
+        let engine = engine();
+        commit(&engine, 1, &[put("k", b"v1")], 10, 11);
+        commit(&engine, 2, &[put("k", b"v2")], 20, 21);
+        commit(&engine, 3, &[Mutation::Delete("k".into())], 30, 31);
+        assert_eq!(block_on(get(&engine, b"k", ts(10))).expect("get"), None);
+        assert_eq!(block_on(get(&engine, b"k", ts(11))).expect("get").as_deref(), Some(&b"v1"[..]));
+        assert_eq!(block_on(get(&engine, b"k", ts(25))).expect("get").as_deref(), Some(&b"v2"[..]));
+        assert_eq!(block_on(get(&engine, b"k", ts(31))).expect("get"), None);
+        assert_eq!(block_on(latest_commit_ts(&engine, b"k")).expect("latest"), Some(ts(31)));
+    }
+
+    #[test]
+    fn large_values_live_in_the_default_cf() {
+        let engine = engine();
+        let big = vec![7u8; 1000];
+        let batch = one_pc(&[put("k", &big)], ts(5), ts(6));
+        assert_eq!(
+            batch.ops().iter().filter(|op| matches!(op, nokv_engine::WriteOp::Put { cf: Cf::Default, .. })).count(),
+            1
+        );
+        block_on(engine.apply(1, 1, &batch)).expect("apply");
+        assert_eq!(block_on(get(&engine, b"k", ts(6))).expect("get").as_deref(), Some(&big[..]));
+    }
+
+    #[test]
+    fn lock_and_rollback_records_are_skipped() {
+        let engine = engine();
+        commit(&engine, 1, &[put("k", b"v")], 1, 2);
+        commit(&engine, 2, &[Mutation::Lock("k".into())], 3, 4);
+        let mut batch = WriteBatch::new();
+        batch.put(Cf::Write, keys::versioned_key(b"k", ts(5)), Write::new_rollback(ts(5), true).encode());
+        block_on(engine.apply(1, 3, &batch)).expect("apply");
+        assert_eq!(block_on(get(&engine, b"k", ts(9))).expect("get").as_deref(), Some(&b"v"[..]));
+        assert_eq!(block_on(latest_commit_ts(&engine, b"k")).expect("latest"), Some(ts(2)));
+    }
+
+    #[test]
+    fn a_lock_below_the_read_blocks_it() {
+        let engine = engine();
+        commit(&engine, 1, &[put("k", b"v")], 1, 2);
+        let lock = Lock::new(LockType::Put, Bytes::from_static(b"k"), ts(10), 3000);
+        let mut batch = WriteBatch::new();
+        batch.put(Cf::Lock, keys::data_key(b"k"), lock.encode());
+        block_on(engine.apply(1, 2, &batch)).expect("apply");
+        assert_eq!(block_on(get(&engine, b"k", ts(9))).expect("older read").as_deref(), Some(&b"v"[..]));
+        let blocked = block_on(get(&engine, b"k", ts(10)));
+        assert!(
+            matches!(blocked, Err(TxnError::KeyIsLocked(info)) if info.start_ts == ts(10) && info.key.as_ref() == b"k")
+        );
+        let scanned = block_on(scan(
+            &engine,
+            &ScanRange::slots(0, keys::SLOT_COUNT),
+            ts(10),
+            &ScanOptions { limit: 10, ..Default::default() },
+        ));
+        assert!(matches!(scanned, Err(TxnError::KeyIsLocked(_))));
+        let bypass = MvccReadOptions { bypass_locks: vec![ts(10)], ..Default::default() };
+        assert!(block_on(get_with(&engine, b"k", ts(10), &bypass)).expect("bypassed").is_some());
+        assert!(matches!(block_on(check_write(&engine, b"k", ts(20))), Err(TxnError::KeyIsLocked(_))));
+    }
+
+    #[test]
+    fn check_write_reports_newer_commits() {
+        let engine = engine();
+        commit(&engine, 1, &[put("k", b"v")], 10, 12);
+        assert!(block_on(check_write(&engine, b"k", ts(12))).is_ok());
+        let conflict = block_on(check_write(&engine, b"k", ts(11)));
+        assert!(
+            matches!(conflict, Err(TxnError::WriteConflict { conflict_commit_ts, .. }) if conflict_commit_ts == ts(12))
+        );
+    }
+
+    #[test]
+    fn scan_returns_each_live_key_once_in_both_directions() {
+        let engine = engine();
+        let keys_in_order = ["{t}a", "{t}b", "{t}c", "{t}d"];
+        for (round, start) in [(1u64, 10u64), (2, 20), (3, 30)] {
+            let mutations: Vec<Mutation> =
+                keys_in_order.iter().map(|k| put(k, format!("{k}{round}").as_bytes())).collect();
+            commit(&engine, round, &mutations, start, start + 1);
+        }
+        commit(&engine, 4, &[Mutation::Delete("{t}b".into())], 40, 41);
+        let slot = keys::slot_of(b"{t}");
+        let range = ScanRange::slots(slot, slot + 1);
+        let forward = ScanOptions { limit: 10, ..Default::default() };
+        let found = block_on(scan(&engine, &range, ts(50), &forward)).expect("scan");
+        let names: Vec<_> = found.iter().map(|e| (e.user_key.clone(), e.value.clone())).collect();
+        assert_eq!(
+            names,
+            [("{t}a", "{t}a3"), ("{t}c", "{t}c3"), ("{t}d", "{t}d3")].map(|(k, v)| (Bytes::from(k), Bytes::from(v)))
+        );
+        let at_25 =
+            block_on(scan(&engine, &range, ts(25), &ScanOptions { limit: 2, reverse: true, ..Default::default() }))
+                .expect("scan");
+        let names: Vec<_> = at_25.iter().map(|e| (e.user_key.clone(), e.value.clone())).collect();
+        assert_eq!(names, [("{t}d", "{t}d2"), ("{t}c", "{t}c2")].map(|(k, v)| (Bytes::from(k), Bytes::from(v))));
+        let resumed = block_on(scan(&engine, &range.after(&found[0].data_key), ts(50), &forward)).expect("scan");
+        assert_eq!(resumed.len(), 2);
+    }
+
+    #[test]
+    fn commit_ts_rule_stays_above_reads() {
+        let max_ts = MaxTs::default();
+        max_ts.observe(ts(50));
+        max_ts.observe(ts(40));
+        max_ts.observe(TimeStamp::MAX);
+        assert_eq!(max_ts.get(), ts(50));
+        assert_eq!(one_pc_commit_ts(ts(10), max_ts.get()), ts(51));
+        assert_eq!(one_pc_commit_ts(ts(60), max_ts.get()), ts(61));
+    }
+}
