@@ -44,6 +44,6 @@ pub mod vlog;
 pub use batch::{WriteBatch, WriteOp};
 pub use db::{DbIterator, Engine, EngineStats, ReadOptions, Snapshot};
 pub use error::{Error, Result};
-pub use key::{Cf, Seq, ValueKind};
 pub use options::EngineOptions;
 pub use standalone::{Db, Durability};
+pub use key::{Cf, Seq, ValueKind};

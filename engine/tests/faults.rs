@@ -50,10 +50,7 @@ fn torn_journal_tail_keeps_every_synced_write_and_no_garbage() {
                 let synced = db.get(format!("s{key}").as_bytes()).await.expect("get");
                 assert_eq!(synced.as_deref(), Some(value(key, 300).as_slice()), "seed {seed}: synced key {key}");
                 let unsynced = db.get(format!("u{key}").as_bytes()).await.expect("get");
-                assert!(
-                    unsynced.is_none() || unsynced.as_deref() == Some(value(key, 5000).as_slice()),
-                    "seed {seed}: garbage"
-                );
+                assert!(unsynced.is_none() || unsynced.as_deref() == Some(value(key, 5000).as_slice()), "seed {seed}: garbage");
             }
         });
     }

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use futures_lite::future::block_on;
 use nokv_engine::compaction::picker::CompactionOptions;
 use nokv_engine::io::mem::{CrashMode, MemFs};
-use nokv_engine::key::Cf;
 use nokv_engine::{Db, Durability, EngineOptions, ReadOptions, WriteBatch};
+use nokv_engine::key::Cf;
 use proptest::prelude::*;
 
 const VALUE_THRESHOLD_BYTES: usize = 64;
@@ -146,8 +146,7 @@ impl Harness {
             if reverse { iter.prev().await.expect("prev") } else { iter.next().await.expect("next") }
         }
         let range = (Bound::Included(lower), Bound::Excluded(upper));
-        let mut expected: Vec<(Vec<u8>, Vec<u8>)> =
-            self.model.range(range).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut expected: Vec<(Vec<u8>, Vec<u8>)> = self.model.range(range).map(|(k, v)| (k.clone(), v.clone())).collect();
         if reverse {
             expected.reverse();
         }

@@ -45,12 +45,7 @@ fn gc_reclaims_space_and_keeps_live_values() {
         }
         db.flush().await.expect("flush");
         assert!(collected > 0, "GC found no candidate");
-        assert!(
-            engine.value_log_bytes() < summary_before,
-            "no space reclaimed: {} -> {}",
-            summary_before,
-            engine.value_log_bytes()
-        );
+        assert!(engine.value_log_bytes() < summary_before, "no space reclaimed: {} -> {}", summary_before, engine.value_log_bytes());
         check_all(&db, keys).await;
         fs.crash(CrashMode::PowerLoss);
         let reopened = Db::open(fs.clone(), dir, options()).await.expect("reopen");

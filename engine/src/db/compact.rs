@@ -80,8 +80,7 @@ impl<F: FileSystem> Engine<F> {
 
     /// Runs a task whose caller set `compacting`; clears it at the end.
     async fn run_task(&self, task: CompactionTask) -> Result<()> {
-        let result =
-            if task.is_trivial_move() { self.trivial_move(&task).await } else { self.merge_files(&task).await };
+        let result = if task.is_trivial_move() { self.trivial_move(&task).await } else { self.merge_files(&task).await };
         self.inner.state.borrow_mut().compacting = false;
         self.inner.events.notify_all();
         result?;
@@ -92,8 +91,7 @@ impl<F: FileSystem> Engine<F> {
     async fn trivial_move(&self, task: &CompactionTask) -> Result<()> {
         let file = &task.inputs[0];
         let moved = FileMeta { level: task.output_level(), ..(**file).clone() };
-        let edit =
-            VersionEdit { deleted: vec![(task.cf, task.level, file.id)], added: vec![moved], ..Default::default() };
+        let edit = VersionEdit { deleted: vec![(task.cf, task.level, file.id)], added: vec![moved], ..Default::default() };
         self.log_and_install(edit).await?;
         Ok(())
     }
@@ -116,12 +114,9 @@ impl<F: FileSystem> Engine<F> {
         let mut previous: Option<(Bytes, u64)> = None;
         let target = self.inner.options.compaction.target_file_size_bytes;
         while merge.is_valid() {
-            let parsed =
-                key::parse_internal(merge.key()).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
-            let shadowed =
-                previous.as_ref().is_some_and(|(user, seq)| user.as_ref() == parsed.user_key && *seq <= oldest);
-            let covered =
-                tombstones.iter().any(|t| t.seq <= oldest && t.seq > parsed.seq && t.contains(parsed.user_key));
+            let parsed = key::parse_internal(merge.key()).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
+            let shadowed = previous.as_ref().is_some_and(|(user, seq)| user.as_ref() == parsed.user_key && *seq <= oldest);
+            let covered = tombstones.iter().any(|t| t.seq <= oldest && t.seq > parsed.seq && t.contains(parsed.user_key));
             let dead_delete = parsed.kind == ValueKind::Delete && task.bottommost && parsed.seq <= oldest;
             if shadowed || covered || dead_delete {
                 count_discard(&mut discard, parsed.kind, merge.value());
@@ -137,12 +132,7 @@ impl<F: FileSystem> Engine<F> {
         self.install_compaction(task, outputs, discard).await
     }
 
-    async fn write_outputs(
-        &self,
-        task: &CompactionTask,
-        writer: OutputWriter,
-        tombstones: &[RangeTombstone],
-    ) -> Result<Vec<FileMeta>> {
+    async fn write_outputs(&self, task: &CompactionTask, writer: OutputWriter, tombstones: &[RangeTombstone]) -> Result<Vec<FileMeta>> {
         let max_seq = task.all_inputs().map(|f| f.max_seq).max().unwrap_or(0);
         let mut outputs = Vec::new();
         for (lower, upper, mut builder) in writer.finish(self, tombstones) {
@@ -162,12 +152,7 @@ impl<F: FileSystem> Engine<F> {
         Ok(outputs)
     }
 
-    async fn install_compaction(
-        &self,
-        task: &CompactionTask,
-        outputs: Vec<FileMeta>,
-        discard: BTreeMap<u32, u64>,
-    ) -> Result<()> {
+    async fn install_compaction(&self, task: &CompactionTask, outputs: Vec<FileMeta>, discard: BTreeMap<u32, u64>) -> Result<()> {
         for meta in &outputs {
             let table = self.open_table(meta).await?;
             self.inner.state.borrow_mut().tables.insert(meta.id, table);
@@ -231,8 +216,7 @@ impl OutputWriter {
         tombstones: &[RangeTombstone],
     ) -> Vec<(Option<Bytes>, Option<Bytes>, TableBuilder)> {
         let last = self.builder.take().or_else(|| {
-            (!tombstones.is_empty() && self.finished.is_empty())
-                .then(|| TableBuilder::new(engine.inner.options.table.clone()))
+            (!tombstones.is_empty() && self.finished.is_empty()).then(|| TableBuilder::new(engine.inner.options.table.clone()))
         });
         if let Some(builder) = last {
             self.finished.push((self.lower.take(), None, builder));
@@ -240,3 +224,4 @@ impl OutputWriter {
         self.finished
     }
 }
+

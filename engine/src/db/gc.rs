@@ -65,8 +65,7 @@ impl<F: FileSystem> Engine<F> {
         let memtable = state.active.clone();
         let memtables: Vec<_> = std::iter::once(&state.active).chain(state.frozen.iter()).cloned().collect();
         for (record, new_pointer) in still_live {
-            let rewritten =
-                memtables.iter().any(|m| m.get(Cf::Default, &record.key, MAX_SEQ).is_some_and(|e| e.0 > checked_at));
+            let rewritten = memtables.iter().any(|m| m.get(Cf::Default, &record.key, MAX_SEQ).is_some_and(|e| e.0 > checked_at));
             if !rewritten {
                 state.last_seq += 1;
                 let encoded = bytes::Bytes::copy_from_slice(&new_pointer.encode());

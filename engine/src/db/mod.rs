@@ -241,9 +241,7 @@ impl<F: FileSystem> Engine<F> {
             .ops()
             .iter()
             .filter_map(|op| match op {
-                WriteOp::Put { cf: Cf::Default, key, value } if value.len() >= threshold => {
-                    Some((&key[..], &value[..]))
-                }
+                WriteOp::Put { cf: Cf::Default, key, value } if value.len() >= threshold => Some((&key[..], &value[..])),
                 _ => None,
             })
             .collect();
@@ -430,13 +428,7 @@ impl<F: FileSystem> Engine<F> {
     }
 }
 
-fn insert_op(
-    memtable: &MemTable,
-    op: &WriteOp,
-    seq: Seq,
-    pointers: &mut impl Iterator<Item = Bytes>,
-    threshold: usize,
-) {
+fn insert_op(memtable: &MemTable, op: &WriteOp, seq: Seq, pointers: &mut impl Iterator<Item = Bytes>, threshold: usize) {
     match op {
         WriteOp::Put { cf: Cf::Default, key, value } if value.len() >= threshold => {
             let pointer = pointers.next().expect("one pointer per large value");
@@ -484,9 +476,7 @@ impl<F: FileSystem> State<F> {
                 .iter()
                 .flatten()
                 .filter_map(|meta| self.tables.get(&meta.id))
-                .flat_map(|table| {
-                    table.range_tombstones().iter().filter_map(|t| RangeTombstone::from_sst(&t.start, &t.end))
-                })
+                .flat_map(|table| table.range_tombstones().iter().filter_map(|t| RangeTombstone::from_sst(&t.start, &t.end)))
                 .collect();
             self.table_tombstones[cf.index()] = Rc::new(tombstones);
         }

@@ -84,13 +84,7 @@ impl<F: FileSystem> Engine<F> {
 
     /// The newest visible live entry of `key`: `(Put | Pointer, raw value)`, or `None` when the
     /// key is absent, deleted or covered by a range tombstone.
-    pub(super) async fn lookup(
-        &self,
-        cf: Cf,
-        key: &[u8],
-        snapshot: Seq,
-        fill_cache: bool,
-    ) -> Result<Option<(ValueKind, Bytes)>> {
+    pub(super) async fn lookup(&self, cf: Cf, key: &[u8], snapshot: Seq, fill_cache: bool) -> Result<Option<(ValueKind, Bytes)>> {
         let view = self.read_view(cf);
         let found = find_newest(&view, cf, key, snapshot, fill_cache).await?;
         let Some((seq, kind, value)) = found else { return Ok(None) };
@@ -125,8 +119,7 @@ impl<F: FileSystem> Engine<F> {
             children.push(SourceIterator::Table(Box::new(table.iter(options.fill_cache))));
         }
         for files in levels.iter().skip(1).filter(|files| !files.is_empty()) {
-            let level_tables: Vec<_> =
-                files.iter().map(|_| tables.next().expect("one table per file").clone()).collect();
+            let level_tables: Vec<_> = files.iter().map(|_| tables.next().expect("one table per file").clone()).collect();
             children.push(SourceIterator::Level(Box::new(LevelIterator::new(level_tables, options.fill_cache))));
         }
         DbIterator {
@@ -158,8 +151,7 @@ async fn find_newest<F: FileSystem>(
     let target = key::seek_key(key, snapshot);
     for table in candidate_tables(view, cf, key, &target) {
         if let Some((found_key, value)) = table.get(&target, fill_cache).await? {
-            let parsed =
-                key::parse_internal(&found_key).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
+            let parsed = key::parse_internal(&found_key).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
             return Ok(Some((parsed.seq, parsed.kind, value)));
         }
     }
