@@ -1,7 +1,9 @@
 //! NoKV's RESP front end: the RESP2/RESP3 codec, the command table and the connection loop.
 //!
-//! `net` never imports the runtime: it defines a `Handler` trait that `shard` implements.
-//! Everything in it is plain single-threaded Rust, unit-tested without a runtime.
+//! `net` defines a [`Handler`] trait that `shard` implements; only [`server`], the per-core
+//! connection loop, names the runtime (glommio). Everything else, including the logic that
+//! turns a read's bytes into handler batches and replies, is plain single-threaded Rust,
+//! unit-tested without a runtime.
 //!
 //! # Reading requests
 //!
@@ -33,6 +35,13 @@
 //! keys for routing, `request_policy`/`response_policy` say how a multi-key request fans out
 //! and how the partial replies merge. Error texts live in [`errors`].
 //!
+//! # Serving
+//!
+//! [`server::Server::serve`] accepts clients and runs, per connection: read, parse every
+//! whole request, resolve them, pass the valid ones to [`Handler::call_batch`] in runs
+//! (pipelining; see [`handler`] for the contract), write all the read's replies at once.
+//! [`server::ClientRegistry`] lists the live connections for CLIENT LIST/INFO/KILL.
+//!
 //! # Writing replies
 //!
 //! Handlers return a [`frame::Reply`]; [`frame::Reply::encode`] writes it for the connection's
@@ -55,6 +64,7 @@ pub mod errors;
 pub mod frame;
 pub mod handler;
 pub mod number;
+pub mod server;
 
 pub use error::{Error, Result};
-pub use handler::{ConnectionState, Handler};
+pub use handler::{ConnectionState, Handler, MultiState, Request};

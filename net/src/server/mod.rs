@@ -1,0 +1,218 @@
+//! The per-core connection loop: accepts clients on a glommio listener, reads their requests,
+//! runs them through a [`Handler`] and writes the replies. The only module of `net` that
+//! names glommio.
+//!
+//! One [`Server`] runs on each core, each on its own listener bound to the same port
+//! (glommio's `TcpListener::bind` sets `SO_REUSEPORT`, so the kernel spreads connections).
+//! Each accepted client gets a task on the core that accepted it; the task owns the socket,
+//! a query buffer and an output buffer, and loops:
+//!
+//! 1. read (at least [`ServerConfig::read_chunk_bytes`]) into the query buffer; past
+//!    `client-query-buffer-limit` unparsed bytes the client is closed, as Redis does;
+//! 2. hand every whole request in the buffer to the [`session`] logic, which resolves them,
+//!    answers the refused ones and runs the rest through [`Handler::call_batch`] in runs;
+//! 3. write all of the read's replies with one `write_all`.
+//!
+//! Closing: a protocol error, QUIT, the handler's `close_after_reply` or `kill_requested`,
+//! an idle client past `timeout` (a read timeout), CLIENT KILL from another client (the
+//! [`ClientRegistry`] raises the client's [`CloseSignal`]), or shutdown.
+//!
+//! Shutdown ([`Server::serve`]'s `shutdown` future completes): the listener is dropped,
+//! every connection stops reading, finishes the batch it is running and writes its replies,
+//! then closes; connections still writing after [`ServerConfig::shutdown_grace_ms`] are
+//! closed without finishing their write. A handler call is never abandoned midway.
+//!
+//! `maxclients` counts clients across every core sharing one counter
+//! ([`Server::with_client_count`]); a client over the limit gets
+//! `-ERR max number of clients reached` and is closed.
+
+mod config;
+mod connection;
+mod registry;
+mod session;
+mod signal;
+mod stats;
+
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_lite::AsyncWriteExt;
+use futures_lite::future;
+use glommio::net::{TcpListener, TcpStream};
+use glommio::sync::Gate;
+
+pub use self::config::ServerConfig;
+pub use self::registry::{
+    BufferUsage, ClientInfo, ClientRegistry, KillFilter, KillOutcome, core_of_client_id, format_addr,
+    format_client_list_line,
+};
+pub use self::signal::{CloseLevel, CloseSignal};
+pub use self::stats::{ServerStats, StatsSnapshot};
+use crate::command::CommandTable;
+use crate::error::Result;
+use crate::handler::Handler;
+
+/// Redis's reply to a client over `maxclients`.
+const MAX_CLIENTS_REACHED: &[u8] = b"-ERR max number of clients reached\r\n";
+/// How long to wait after a failed accept (out of file descriptors) before the next one.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(10);
+
+/// What every connection task of a server shares.
+pub(crate) struct Shared<H> {
+    pub(crate) config: ServerConfig,
+    pub(crate) handler: Rc<H>,
+    pub(crate) table: Rc<CommandTable>,
+    pub(crate) registry: Rc<ClientRegistry>,
+    pub(crate) stats: Rc<ServerStats>,
+    pub(crate) client_count: Arc<AtomicUsize>,
+}
+
+/// One core's RESP server.
+pub struct Server<H> {
+    shared: Rc<Shared<H>>,
+}
+
+impl<H: Handler + 'static> Server<H> {
+    /// A server with its own registry, stats and client counter (a single-core setup); use the
+    /// `with_*` methods to share them with the handler or with other cores.
+    pub fn new(config: ServerConfig, handler: Rc<H>, table: Rc<CommandTable>) -> Result<Self> {
+        config.validate()?;
+        let registry = Rc::new(ClientRegistry::new(config.core_id, config.core_count));
+        let shared = Shared {
+            config,
+            handler,
+            table,
+            registry,
+            stats: Rc::new(ServerStats::default()),
+            client_count: Arc::new(AtomicUsize::new(0)),
+        };
+        Ok(Self { shared: Rc::new(shared) })
+    }
+
+    fn modify(self, change: impl FnOnce(&mut Shared<H>)) -> Self {
+        let mut shared = Rc::into_inner(self.shared).expect("a server is configured before it serves");
+        change(&mut shared);
+        Self { shared: Rc::new(shared) }
+    }
+
+    /// Uses `registry` (which the handler also holds for CLIENT LIST/KILL). Its core id and
+    /// count must be the config's.
+    pub fn with_registry(self, registry: Rc<ClientRegistry>) -> Self {
+        self.modify(|shared| shared.registry = registry)
+    }
+
+    /// Counts into `stats` (which INFO reads).
+    pub fn with_stats(self, stats: Rc<ServerStats>) -> Self {
+        self.modify(|shared| shared.stats = stats)
+    }
+
+    /// Shares the connected-client counter that `maxclients` bounds with the other cores.
+    pub fn with_client_count(self, client_count: Arc<AtomicUsize>) -> Self {
+        self.modify(|shared| shared.client_count = client_count)
+    }
+
+    /// The live connections of this core.
+    pub fn registry(&self) -> Rc<ClientRegistry> {
+        self.shared.registry.clone()
+    }
+
+    /// This core's counters.
+    pub fn stats(&self) -> Rc<ServerStats> {
+        self.shared.stats.clone()
+    }
+
+    /// Accepts clients on `listener` until `shutdown` completes, then closes every connection
+    /// gracefully (see the module documentation) and returns once they are all gone.
+    pub async fn serve(&self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        let gate = Gate::new();
+        let mut shutdown = pin!(shutdown);
+        loop {
+            let accepted = future::or(async { Some(listener.accept().await) }, async {
+                shutdown.as_mut().await;
+                None
+            });
+            match accepted.await {
+                None => break,
+                Some(Ok(stream)) => self.admit(&gate, stream),
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "accept failed");
+                    glommio::timer::sleep(ACCEPT_RETRY_DELAY).await;
+                }
+            }
+        }
+        drop(listener);
+        self.close_connections(&gate).await;
+    }
+
+    /// Starts a task for a new client, or turns it away past `maxclients`.
+    fn admit(&self, gate: &Gate, stream: TcpStream) {
+        let shared = &self.shared;
+        let Some(slot) = ClientSlot::take(&shared.client_count, shared.config.maxclients) else {
+            shared.stats.connection_rejected();
+            spawn_on(gate, reject(stream));
+            return;
+        };
+        shared.stats.connection_accepted();
+        let id = shared.registry.allocate_id();
+        spawn_on(gate, connection::run(shared.clone(), stream, id, slot));
+    }
+
+    async fn close_connections(&self, gate: &Gate) {
+        let registry = self.shared.registry.clone();
+        registry.close_all(CloseLevel::Graceful);
+        let grace = Duration::from_millis(self.shared.config.shutdown_grace_ms);
+        // The gate's close future must not be dropped before it completes (glommio panics
+        // then), so the grace timer raises the level and then waits forever.
+        let all_closed = async {
+            if let Err(error) = gate.close().await {
+                tracing::warn!(%error, "closing the connection gate");
+            }
+        };
+        let force_after_grace = async {
+            glommio::timer::sleep(grace).await;
+            registry.close_all(CloseLevel::Now);
+            future::pending::<()>().await;
+        };
+        future::or(all_closed, force_after_grace).await;
+    }
+}
+
+fn spawn_on(gate: &Gate, task: impl Future<Output = ()> + 'static) {
+    match gate.spawn(task) {
+        Ok(task) => drop(task.detach()),
+        Err(error) => tracing::warn!(%error, "cannot start a connection task while shutting down"),
+    }
+}
+
+/// Tells a client over `maxclients` why it is turned away, as Redis does, then closes it.
+async fn reject(mut stream: TcpStream) {
+    // A client that never reads must not keep the task alive.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let _ = stream.write_all(MAX_CLIENTS_REACHED).await;
+}
+
+/// One place under `maxclients`, given back when the connection ends.
+pub(crate) struct ClientSlot {
+    count: Arc<AtomicUsize>,
+}
+
+impl ClientSlot {
+    fn take(count: &Arc<AtomicUsize>, maxclients: usize) -> Option<Self> {
+        let previous = count.fetch_add(1, Ordering::AcqRel);
+        if previous >= maxclients {
+            count.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Self { count: count.clone() })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::AcqRel);
+    }
+}
