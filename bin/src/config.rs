@@ -94,7 +94,8 @@ pub fn load(cli: Cli) -> anyhow::Result<NodeConfig> {
     let mut config = NodeConfig { dir: PathBuf::from("./nokv-data"), ..NodeConfig::default() };
     apply(&mut config, file.port, file.bind.map(BindList::addresses), file.dir, file.requirepass)?;
     apply_tuning(&mut config, file.appendfsync, file.maxclients, file.timeout, file.shards)?;
-    let bind = (!cli.bind.is_empty()).then(|| cli.bind.iter().flat_map(|b| b.split_whitespace()).map(str::to_owned).collect());
+    let bind =
+        (!cli.bind.is_empty()).then(|| cli.bind.iter().flat_map(|b| b.split_whitespace()).map(str::to_owned).collect());
     apply(&mut config, cli.port, bind, cli.dir, cli.requirepass)?;
     apply_tuning(&mut config, cli.appendfsync, cli.maxclients, cli.timeout, cli.shards)?;
     config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -169,7 +170,8 @@ mod tests {
     fn file_then_flags() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("nokv.toml");
-        std::fs::write(&path, "port = 7000\nbind = \"127.0.0.2 127.0.0.3\"\nappendfsync = \"everysec\"\n").expect("write");
+        std::fs::write(&path, "port = 7000\nbind = \"127.0.0.2 127.0.0.3\"\nappendfsync = \"everysec\"\n")
+            .expect("write");
         let config = load(cli(&[path.to_str().expect("utf-8"), "--port", "7001"])).expect("load");
         assert_eq!(config.port, 7001);
         assert_eq!(config.bind, vec!["127.0.0.2".to_string(), "127.0.0.3".to_string()]);

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 

@@ -46,7 +46,10 @@ pub async fn execute_request(
         return cmd::connection::execute(core, conn, &args).await;
     }
     if is_transaction_command(name) {
-        return Reply::error(format!("ERR {} is not supported yet: transactions arrive with the transactions issue", name.to_uppercase()));
+        return Reply::error(format!(
+            "ERR {} is not supported yet: transactions arrive with the transactions issue",
+            name.to_uppercase()
+        ));
     }
     let positions: Vec<usize> = key_positions(spec, &args).collect();
     if positions.is_empty() {

@@ -47,7 +47,7 @@ struct Outboxes<Req, Resp> {
 }
 
 /// One core's end of the mesh.
-pub struct Mesh<Req, Resp> {
+pub struct Mesh<Req: Send + 'static, Resp: Send + 'static> {
     senders: Senders<Envelope<Req, Resp>>,
     receivers: RefCell<Option<Receivers<Envelope<Req, Resp>>>>,
     waiters: RefCell<Slab<oneshot::Sender<Resp>>>,
@@ -58,7 +58,7 @@ pub struct Mesh<Req, Resp> {
 impl<Req: Send + 'static, Resp: Send + 'static> Mesh<Req, Resp> {
     /// Joins the mesh; every core must call this.
     pub async fn join(builder: Builder<Req, Resp>) -> Result<Rc<Mesh<Req, Resp>>> {
-        let (senders, receivers) = builder.join().await.map_err(|()| Error::Io {
+        let (senders, receivers) = builder.join().await.map_err(|_| Error::Io {
             what: "joining the core mesh".into(),
             source: std::io::Error::other("a core failed to join"),
         })?;

@@ -54,10 +54,10 @@ pub fn run(config: NodeConfig) -> Result<()> {
     let shards = config.shard_count();
     prepare_dir(&config.dir, shards)?;
     let addresses = resolve_and_check(&config)?;
-    let tso = Arc::new(Tso::open(&config.dir, TsoOptions::default()).map_err(|e| Error::Config {
-        name: "dir",
-        reason: format!("cannot open the timestamp oracle: {e}"),
-    })?);
+    let tso = Arc::new(
+        Tso::open(&config.dir, TsoOptions::default())
+            .map_err(|e| Error::Config { name: "dir", reason: format!("cannot open the timestamp oracle: {e}") })?,
+    );
     let node = Arc::new(NodeShared {
         map: Arc::new(RegionMap::bootstrap(shards, config.regions_per_shard)?),
         config: Arc::new(RuntimeConfig::new(config)),
@@ -66,20 +66,27 @@ pub fn run(config: NodeConfig) -> Result<()> {
         run_id: run_id(),
     });
     register_signals(&node.shutdown)?;
-    let startup = Startup { node, tso, mesh: mesh::builder(shards), addresses, client_count: Arc::new(AtomicUsize::new(0)) };
+    let startup =
+        Startup { node, tso, mesh: mesh::builder(shards), addresses, client_count: Arc::new(AtomicUsize::new(0)) };
     let pool = LocalExecutorPoolBuilder::new(PoolPlacement::MaxSpread(shards, None))
         .on_all_shards(move || {
             let startup = startup.clone();
             async move { core_main(startup).await }
         })
-        .map_err(|e| Error::Io { what: "starting the executors".into(), source: std::io::Error::other(e.to_string()) })?;
+        .map_err(|e| Error::Io {
+            what: "starting the executors".into(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
     let mut first_error = None;
     for result in pool.join_all() {
         match result {
             Ok(Ok(())) => {}
             Ok(Err(error)) => first_error = first_error.or(Some(error)),
             Err(panic) => {
-                first_error = first_error.or(Some(Error::Io { what: "a core panicked".into(), source: std::io::Error::other(format!("{panic:?}")) }))
+                first_error = first_error.or(Some(Error::Io {
+                    what: "a core panicked".into(),
+                    source: std::io::Error::other(format!("{panic:?}")),
+                }))
             }
         }
     }
@@ -99,9 +106,16 @@ fn prepare_dir(dir: &Path, shards: usize) -> Result<()> {
         Ok(text) if text.trim() == shards.to_string() => Ok(()),
         Ok(text) => Err(Error::Config {
             name: "shards",
-            reason: format!("{} was created with {} shards; start with --shards {}", dir.display(), text.trim(), text.trim()),
+            reason: format!(
+                "{} was created with {} shards; start with --shards {}",
+                dir.display(),
+                text.trim(),
+                text.trim()
+            ),
         }),
-        Err(_) => std::fs::write(&marker, format!("{shards}\n")).map_err(io(format!("cannot write {}", marker.display()))),
+        Err(_) => {
+            std::fs::write(&marker, format!("{shards}\n")).map_err(io(format!("cannot write {}", marker.display())))
+        }
     }
 }
 
@@ -162,12 +176,22 @@ async fn core_main(startup: Startup) -> Result<()> {
     let journal = Rc::new(Journal::open(fs, &core_dir.join("journal"), JournalOptions::default()).await?);
     let raft_config = RaftConfig { sync_log: config.appendfsync == AppendFsync::Always, ..RaftConfig::default() };
     let regions: Vec<u64> = node.map.regions_of_core(core_id).map(|r| r.id).collect();
-    let raft = RaftStore::open(journal.clone(), Applier::new(engine.clone()), raft_config, &regions)
-        .await
-        .map_err(|e| Error::Io { what: format!("opening raft groups of core {core_id}"), source: std::io::Error::other(e.to_string()) })?;
+    let raft =
+        RaftStore::open(journal.clone(), Applier::new(engine.clone()), raft_config, &regions).await.map_err(|e| {
+            Error::Io {
+                what: format!("opening raft groups of core {core_id}"),
+                source: std::io::Error::other(e.to_string()),
+            }
+        })?;
     let raft = Rc::new(raft);
     let store = Store::new(engine.clone(), raft.clone(), startup.tso.clone(), node.map.clone());
-    let core = Rc::new(Core::new(core_id, store, mesh, node.clone(), Rc::new(ClientRegistry::new(core_id as u32, node.map.cores() as u32))));
+    let core = Rc::new(Core::new(
+        core_id,
+        store,
+        mesh,
+        node.clone(),
+        Rc::new(ClientRegistry::new(core_id as u32, node.map.cores() as u32)),
+    ));
     spawn_background(&core, &engine, &raft, &journal);
     serve_clients(&core, &startup).await?;
     tracing::info!(core_id, "shutting down: flushing");
@@ -200,7 +224,8 @@ fn spawn_background(
     })
     .detach();
     let sweeper = core.clone();
-    let _ = glommio::spawn_local_into(async move { crate::cmd::keys::reclaim_expired(sweeper).await }, background).map(|t| t.detach());
+    let _ = glommio::spawn_local_into(async move { crate::cmd::keys::reclaim_expired(sweeper).await }, background)
+        .map(|t| t.detach());
 }
 
 fn spawn_raft_loops(core: &Rc<Core>, raft: &Rc<RaftStore<DmaFs, Applier>>) {
@@ -272,8 +297,10 @@ async fn serve_clients(core: &Rc<Core>, startup: &Startup) -> Result<()> {
     let table = Rc::new(CommandTable::new());
     let mut servers = Vec::new();
     for address in &startup.addresses {
-        let listener = glommio::net::TcpListener::bind(address)
-            .map_err(|e| Error::Io { what: format!("listening on {address}"), source: std::io::Error::other(e.to_string()) })?;
+        let listener = glommio::net::TcpListener::bind(address).map_err(|e| Error::Io {
+            what: format!("listening on {address}"),
+            source: std::io::Error::other(e.to_string()),
+        })?;
         let server = Server::new(server_config.clone(), handler.clone(), table.clone())
             .map_err(|e| Error::Config { name: "maxclients", reason: e.to_string() })?
             .with_registry(core.clients.clone())

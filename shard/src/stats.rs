@@ -104,7 +104,14 @@ impl SlowLog {
     }
 
     /// Logs the command if it was slower than `threshold_us` (negative: never; 0: always).
-    pub fn maybe_log(&mut self, args: &[Bytes], elapsed_us: u64, threshold_us: i64, max_len: u64, conn: &ConnectionState) {
+    pub fn maybe_log(
+        &mut self,
+        args: &[Bytes],
+        elapsed_us: u64,
+        threshold_us: i64,
+        max_len: u64,
+        conn: &ConnectionState,
+    ) {
         if threshold_us < 0 || elapsed_us < threshold_us as u64 {
             return;
         }

@@ -92,7 +92,12 @@ const LATCH_SLOTS: usize = 4096;
 
 impl Store {
     /// Builds the store of a core.
-    pub fn new(engine: Engine<DmaFs>, raft: Rc<RaftStore<DmaFs, Applier>>, tso: Arc<Tso>, map: Arc<RegionMap>) -> Store {
+    pub fn new(
+        engine: Engine<DmaFs>,
+        raft: Rc<RaftStore<DmaFs, Applier>>,
+        tso: Arc<Tso>,
+        map: Arc<RegionMap>,
+    ) -> Store {
         let max_ts = map.regions().iter().map(|r| (r.id, MaxTs::new(TimeStamp::ZERO))).collect();
         Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts }
     }
@@ -197,6 +202,9 @@ struct JoinAll<T, Fut> {
     pending: Vec<Option<std::pin::Pin<Box<Fut>>>>,
     results: Vec<Option<T>>,
 }
+
+// The futures are boxed and results are never pinned, so moving the struct is fine.
+impl<T, Fut> Unpin for JoinAll<T, Fut> {}
 
 impl<T, Fut: std::future::Future<Output = T>> std::future::Future for JoinAll<T, Fut> {
     type Output = Vec<T>;
