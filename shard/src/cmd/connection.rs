@@ -18,7 +18,7 @@ pub const REDIS_VERSION: &str = "7.0.15";
 pub async fn execute(core: &Rc<Core>, conn: &mut ConnectionState, args: &[Bytes]) -> Reply {
     let name = super::lowercase_name(args);
     let result = match name.as_str() {
-        "ping" => ping(conn, args),
+        "ping" => ping(args),
         "echo" => Ok(Reply::Bulk(args[1].clone())),
         "hello" => hello(core, conn, args),
         "auth" => auth(core, conn, args),
@@ -30,9 +30,9 @@ pub async fn execute(core: &Rc<Core>, conn: &mut ConnectionState, args: &[Bytes]
     into_reply(result)
 }
 
-fn ping(conn: &ConnectionState, args: &[Bytes]) -> CommandResult {
+fn ping(args: &[Bytes]) -> CommandResult {
     match args.len() {
-        1 if conn.protocol == Protocol::Resp2 || conn.protocol == Protocol::Resp3 => Ok(Reply::simple("PONG")),
+        1 => Ok(Reply::simple("PONG")),
         2 => Ok(Reply::Bulk(args[1].clone())),
         _ => Err(CommandError::Reply(errors::wrong_number_of_arguments("ping"))),
     }

@@ -6,6 +6,7 @@
 
 pub mod connection;
 pub mod keys;
+pub mod keyspace;
 pub mod multi;
 pub mod server;
 pub mod strings;

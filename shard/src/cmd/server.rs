@@ -12,8 +12,12 @@ use crate::core::Core;
 
 /// Runs a keyless server command on the connection's core.
 pub async fn execute(core: &Rc<Core>, conn: &mut ConnectionState, args: &[Bytes]) -> Reply {
-    let _ = (core, conn);
-    Reply::error(format!("ERR unknown command '{}'", super::lowercase_name(args)))
+    let name = super::lowercase_name(args);
+    if let Some(result) = super::keyspace::execute(core, &name, args).await {
+        return super::into_reply(result);
+    }
+    let _ = conn;
+    Reply::error(format!("ERR unknown command '{name}'"))
 }
 
 /// Runs a CLIENT subcommand.
@@ -24,6 +28,8 @@ pub async fn client(core: &Rc<Core>, conn: &mut ConnectionState, args: &[Bytes])
 
 /// This core's part of a node-wide operation.
 pub async fn fanout_part(core: &Rc<Core>, fanout: Fanout) -> Reply {
-    let _ = (core, fanout);
+    if let Some(reply) = super::keyspace::fanout_part(core, &fanout).await {
+        return reply;
+    }
     Reply::error("ERR not implemented yet")
 }
