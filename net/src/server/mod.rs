@@ -9,7 +9,7 @@
 //!
 //! 1. read (at least [`ServerConfig::read_chunk_bytes`]) into the query buffer; past
 //!    `client-query-buffer-limit` unparsed bytes the client is closed, as Redis does;
-//! 2. hand every whole request in the buffer to the [`session`] logic, which resolves them,
+//! 2. hand every whole request in the buffer to the session logic (`server/session.rs`), which resolves them,
 //!    answers the refused ones and runs the rest through [`Handler::call_batch`] in runs;
 //! 3. write all of the read's replies with one `write_all`.
 //!
