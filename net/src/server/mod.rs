@@ -9,7 +9,7 @@
 //!
 //! 1. read (at least [`ServerConfig::read_chunk_bytes`]) into the query buffer; past
 //!    `client-query-buffer-limit` unparsed bytes the client is closed, as Redis does;
-//! 2. hand every whole request in the buffer to the [`session`] logic, which resolves them,
+//! 2. hand every whole request in the buffer to the session logic (`server/session.rs`), which resolves them,
 //!    answers the refused ones and runs the rest through [`Handler::call_batch`] in runs;
 //! 3. write all of the read's replies with one `write_all`.
 //!
@@ -73,7 +73,12 @@ pub(crate) struct Shared<H> {
 
 /// One core's RESP server.
 pub struct Server<H> {
-    shared: Rc<Shared<H>>,
+    config: ServerConfig,
+    handler: Rc<H>,
+    table: Rc<CommandTable>,
+    registry: Rc<ClientRegistry>,
+    stats: Rc<ServerStats>,
+    client_count: Arc<AtomicUsize>,
 }
 
 impl<H: Handler + 'static> Server<H> {
@@ -82,52 +87,56 @@ impl<H: Handler + 'static> Server<H> {
     pub fn new(config: ServerConfig, handler: Rc<H>, table: Rc<CommandTable>) -> Result<Self> {
         config.validate()?;
         let registry = Rc::new(ClientRegistry::new(config.core_id, config.core_count));
-        let shared = Shared {
+        Ok(Self {
             config,
             handler,
             table,
             registry,
             stats: Rc::new(ServerStats::default()),
             client_count: Arc::new(AtomicUsize::new(0)),
-        };
-        Ok(Self { shared: Rc::new(shared) })
+        })
     }
 
-    fn modify(self, change: impl FnOnce(&mut Shared<H>)) -> Self {
-        let mut shared = Rc::into_inner(self.shared).expect("a server is configured before it serves");
-        change(&mut shared);
-        Self { shared: Rc::new(shared) }
-    }
-
-    /// Uses `registry` (which the handler also holds for CLIENT LIST/KILL). Its core id and
-    /// count must be the config's.
-    pub fn with_registry(self, registry: Rc<ClientRegistry>) -> Self {
-        self.modify(|shared| shared.registry = registry)
+    /// Uses `registry` (which the handler also holds for CLIENT LIST/KILL); it must have been
+    /// made with the config's `core_id` and `core_count`, or client ids collide across cores.
+    pub fn with_registry(mut self, registry: Rc<ClientRegistry>) -> Self {
+        self.registry = registry;
+        self
     }
 
     /// Counts into `stats` (which INFO reads).
-    pub fn with_stats(self, stats: Rc<ServerStats>) -> Self {
-        self.modify(|shared| shared.stats = stats)
+    pub fn with_stats(mut self, stats: Rc<ServerStats>) -> Self {
+        self.stats = stats;
+        self
     }
 
     /// Shares the connected-client counter that `maxclients` bounds with the other cores.
-    pub fn with_client_count(self, client_count: Arc<AtomicUsize>) -> Self {
-        self.modify(|shared| shared.client_count = client_count)
+    pub fn with_client_count(mut self, client_count: Arc<AtomicUsize>) -> Self {
+        self.client_count = client_count;
+        self
     }
 
     /// The live connections of this core.
     pub fn registry(&self) -> Rc<ClientRegistry> {
-        self.shared.registry.clone()
+        self.registry.clone()
     }
 
     /// This core's counters.
     pub fn stats(&self) -> Rc<ServerStats> {
-        self.shared.stats.clone()
+        self.stats.clone()
     }
 
     /// Accepts clients on `listener` until `shutdown` completes, then closes every connection
     /// gracefully (see the module documentation) and returns once they are all gone.
     pub async fn serve(&self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        let shared = Rc::new(Shared {
+            config: self.config.clone(),
+            handler: self.handler.clone(),
+            table: self.table.clone(),
+            registry: self.registry.clone(),
+            stats: self.stats.clone(),
+            client_count: self.client_count.clone(),
+        });
         let gate = Gate::new();
         let mut shutdown = pin!(shutdown);
         loop {
@@ -137,7 +146,7 @@ impl<H: Handler + 'static> Server<H> {
             });
             match accepted.await {
                 None => break,
-                Some(Ok(stream)) => self.admit(&gate, stream),
+                Some(Ok(stream)) => admit(&shared, &gate, stream),
                 Some(Err(error)) => {
                     tracing::warn!(%error, "accept failed");
                     glommio::timer::sleep(ACCEPT_RETRY_DELAY).await;
@@ -145,40 +154,40 @@ impl<H: Handler + 'static> Server<H> {
             }
         }
         drop(listener);
-        self.close_connections(&gate).await;
+        close_connections(&shared, &gate).await;
     }
+}
 
-    /// Starts a task for a new client, or turns it away past `maxclients`.
-    fn admit(&self, gate: &Gate, stream: TcpStream) {
-        let shared = &self.shared;
-        let Some(slot) = ClientSlot::take(&shared.client_count, shared.config.maxclients) else {
-            shared.stats.connection_rejected();
-            spawn_on(gate, reject(stream));
-            return;
-        };
-        shared.stats.connection_accepted();
-        let id = shared.registry.allocate_id();
-        spawn_on(gate, connection::run(shared.clone(), stream, id, slot));
-    }
+/// Starts a task for a new client, or turns it away past `maxclients`.
+fn admit<H: Handler + 'static>(shared: &Rc<Shared<H>>, gate: &Gate, stream: TcpStream) {
+    let Some(slot) = ClientSlot::take(&shared.client_count, shared.config.maxclients) else {
+        shared.stats.connection_rejected();
+        spawn_on(gate, reject(stream));
+        return;
+    };
+    shared.stats.connection_accepted();
+    let id = shared.registry.allocate_id();
+    spawn_on(gate, connection::run(shared.clone(), stream, id, slot));
+}
 
-    async fn close_connections(&self, gate: &Gate) {
-        let registry = self.shared.registry.clone();
-        registry.close_all(CloseLevel::Graceful);
-        let grace = Duration::from_millis(self.shared.config.shutdown_grace_ms);
-        // The gate's close future must not be dropped before it completes (glommio panics
-        // then), so the grace timer raises the level and then waits forever.
-        let all_closed = async {
-            if let Err(error) = gate.close().await {
-                tracing::warn!(%error, "closing the connection gate");
-            }
-        };
-        let force_after_grace = async {
-            glommio::timer::sleep(grace).await;
-            registry.close_all(CloseLevel::Now);
-            future::pending::<()>().await;
-        };
-        future::or(all_closed, force_after_grace).await;
-    }
+/// Stops every connection gracefully, forcing those still busy after the grace period.
+async fn close_connections<H>(shared: &Shared<H>, gate: &Gate) {
+    let registry = &shared.registry;
+    registry.close_all(CloseLevel::Graceful);
+    let grace = Duration::from_millis(shared.config.shutdown_grace_ms);
+    // The gate's close future must not be dropped before it completes (glommio panics
+    // then), so the grace timer raises the level and then waits forever.
+    let all_closed = async {
+        if let Err(error) = gate.close().await {
+            tracing::warn!(%error, "closing the connection gate");
+        }
+    };
+    let force_after_grace = async {
+        glommio::timer::sleep(grace).await;
+        registry.close_all(CloseLevel::Now);
+        future::pending::<()>().await;
+    };
+    future::or(all_closed, force_after_grace).await;
 }
 
 fn spawn_on(gate: &Gate, task: impl Future<Output = ()> + 'static) {

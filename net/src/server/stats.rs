@@ -12,6 +12,8 @@ pub struct ServerStats {
     error_replies: Cell<u64>,
     net_input_bytes: Cell<u64>,
     net_output_bytes: Cell<u64>,
+    reads_processed: Cell<u64>,
+    writes_processed: Cell<u64>,
     connected_clients: Cell<u64>,
 }
 
@@ -30,6 +32,10 @@ pub struct StatsSnapshot {
     pub net_input_bytes: u64,
     /// `total_net_output_bytes`.
     pub net_output_bytes: u64,
+    /// `total_reads_processed`: socket reads that returned bytes.
+    pub reads_processed: u64,
+    /// `total_writes_processed`: reply writes (one per read that produced replies).
+    pub writes_processed: u64,
     /// `connected_clients` on this core.
     pub connected_clients: u64,
 }
@@ -48,6 +54,8 @@ impl ServerStats {
             error_replies: self.error_replies.get(),
             net_input_bytes: self.net_input_bytes.get(),
             net_output_bytes: self.net_output_bytes.get(),
+            reads_processed: self.reads_processed.get(),
+            writes_processed: self.writes_processed.get(),
             connected_clients: self.connected_clients.get(),
         }
     }
@@ -61,6 +69,8 @@ impl ServerStats {
             &self.error_replies,
             &self.net_input_bytes,
             &self.net_output_bytes,
+            &self.reads_processed,
+            &self.writes_processed,
         ] {
             counter.set(0);
         }
@@ -88,10 +98,12 @@ impl ServerStats {
     }
 
     pub(crate) fn input(&self, bytes: usize) {
+        add(&self.reads_processed, 1);
         add(&self.net_input_bytes, bytes as u64);
     }
 
     pub(crate) fn output(&self, bytes: usize) {
+        add(&self.writes_processed, 1);
         add(&self.net_output_bytes, bytes as u64);
     }
 }
