@@ -10,7 +10,8 @@
 //!                 b. rd.snapshot() non-empty -> error   (snapshots come with multi-voter)
 //!                 c. rd.take_committed_entries()        (kept, applied in step 4)
 //!                 d. rd.entries() -> entry cache + batch; rd.hs() -> hard state (+ batch)
-//!               then every region's dirty hard state / conf state joins the batch
+//!                    (a hard state that only moved the commit index is written lazily)
+//!               then every region's dirty hard state / conf state joins a non-empty batch
 //! 2. persist    ONE journal.append(batch, sync = sync_log && any rd.must_sync())
 //! 3. advance    per region: rd.take_persisted_messages() -> outbox;
 //!               light = advance_append(rd); light.commit_index() -> hard state (written
@@ -23,7 +24,8 @@
 //! ```
 //! Between steps 1 and 3 the round awaits the journal; meanwhile callers only queue work
 //! (step 0 of the next round), so no RawNode is touched between its `ready()` and `advance`.
-//! Rounds never overlap (a lock). A failed journal write closes the store: raft's view of what
+//! Rounds never overlap (a lock); a round must run to completion: dropping its future midway
+//! closes the store at the next round. A failed journal write closes the store: raft's view of what
 //! is durable is then unknown, so every proposer gets `Closed` and the shard must reopen.
 
 use std::rc::Rc;
@@ -59,7 +61,15 @@ where
         if self.closed.get() {
             return Err(RaftError::Closed);
         }
+        if self.round_running.replace(true) {
+            // The previous round's future was dropped between a ready and its advance: raft's
+            // idea of what is durable is unknown, exactly as after a failed journal write.
+            tracing::error!("a raft ready round was cancelled midway; closing the raft store");
+            self.close();
+            return Err(RaftError::Closed);
+        }
         let result = self.run_round().await;
+        self.round_running.set(false);
         if let Err(error) = &result {
             tracing::error!(%error, "raft ready round failed; closing the raft store");
             self.close();
@@ -136,7 +146,14 @@ where
         }
         if let Some(hard_state) = ready.hs() {
             region.storage.set_hard_state(hard_state);
-            region.hard_state_dirty.set(true);
+            if ready.must_sync() {
+                // A new term or vote must be durable before any message that depends on it.
+                batch.put_state(region.id, HARD_STATE_KEY, region.storage.encoded_hard_state());
+                region.hard_state_dirty.set(false);
+            } else {
+                // Only the commit index moved: it may lag on disk (see `storage`).
+                region.hard_state_dirty.set(true);
+            }
         }
         *must_sync |= ready.must_sync();
         Ok(Some(PendingReady { region: region.clone(), ready, committed }))

@@ -466,3 +466,110 @@ async fn read_cached_entries<F: FileSystem>(
     }
     Ok(entries)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use futures_lite::future::block_on;
+    use nokv_engine::io::mem::MemFs;
+    use nokv_engine::journal::{JournalBatch, JournalEntry, JournalOptions};
+    use raft::Storage;
+
+    use super::*;
+
+    fn entry(index: u64, term: u64) -> Entry {
+        Entry { index, term, data: vec![index as u8].into(), ..Entry::default() }
+    }
+
+    /// A journal holding entries 1..=10 (term 1) of region 7, with `commit` in its hard state.
+    fn journal_with_log(commit: u64, with_conf_state: bool) -> Rc<Journal<MemFs>> {
+        let journal = block_on(Journal::open(MemFs::new(), Path::new("/j"), JournalOptions::default())).expect("opens");
+        let mut batch = JournalBatch::new();
+        for index in 1..=10 {
+            let payload = encode_entry(&entry(index, 1));
+            batch.add_entry(JournalEntry { region_id: 7, term: 1, index, payload });
+        }
+        let hard_state = HardState { term: 1, vote: 1, commit, ..HardState::default() };
+        batch.put_state(7, HARD_STATE_KEY, encode_message(&hard_state));
+        if with_conf_state {
+            let conf_state = ConfState { voters: vec![1], ..ConfState::default() };
+            batch.put_state(7, CONF_STATE_KEY, encode_message(&conf_state));
+        }
+        block_on(journal.append(batch, true)).expect("appends");
+        Rc::new(journal)
+    }
+
+    fn load(journal: &Rc<Journal<MemFs>>, applied: u64) -> Result<Loaded<MemFs>> {
+        block_on(RegionStorage::load(journal.clone(), 7, 1, applied))
+    }
+
+    #[test]
+    fn caches_exactly_the_unapplied_entries_and_reads_terms_of_the_rest_from_the_journal() {
+        let loaded = load(&journal_with_log(10, true), 5).expect("loads");
+        let storage = loaded.storage;
+        assert_eq!((loaded.applied_index, storage.cached_entries()), (5, 5));
+        assert_eq!((storage.first_index(), storage.last_index()), (1, 10));
+        assert_eq!(Storage::term(&storage, 3).expect("term from the journal index"), 1);
+        assert_eq!(Storage::term(&storage, 0).expect("term of the truncated index"), 0);
+        let cached = storage.entries(6, 11, None, GetEntriesContext::empty(false)).expect("cached");
+        assert_eq!(cached.iter().map(|e| e.index).collect::<Vec<_>>(), [6, 7, 8, 9, 10]);
+    }
+
+    #[test]
+    fn uncached_entries_are_fetched_from_the_journal_when_raft_can_wait() {
+        let storage = load(&journal_with_log(10, true), 5).expect("loads").storage;
+        let sync_miss = storage.entries(2, 6, None, GetEntriesContext::empty(false));
+        assert!(matches!(sync_miss, Err(raft::Error::Store(StorageError::Unavailable))));
+        let async_miss = storage.entries(2, 6, None, GetEntriesContext::empty(true));
+        assert!(matches!(async_miss, Err(raft::Error::Store(StorageError::LogTemporarilyUnavailable))));
+        let requests = storage.take_fetch_requests();
+        assert_eq!(requests.len(), 1);
+        block_on(storage.prefetch(requests[0].low)).expect("reads the journal");
+        let fetched = storage.entries(2, 6, None, GetEntriesContext::empty(false)).expect("now cached");
+        assert_eq!(fetched, (2..6).map(|index| entry(index, 1)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_lagging_commit_index_is_raised_to_the_applied_index() {
+        let storage = load(&journal_with_log(3, true), 8).expect("loads").storage;
+        assert_eq!(storage.initial_state().expect("state").hard_state.commit, 8);
+    }
+
+    #[test]
+    fn appends_replace_a_conflicting_suffix() {
+        let storage = load(&journal_with_log(10, true), 5).expect("loads").storage;
+        storage.append(&[entry(8, 2), entry(9, 2)]);
+        assert_eq!(storage.last_index(), 9);
+        assert_eq!(Storage::term(&storage, 8).expect("term"), 2);
+        assert_eq!(Storage::term(&storage, 7).expect("term"), 1);
+        storage.evict_applied(8);
+        assert_eq!(storage.cached_entries(), 1);
+    }
+
+    #[test]
+    fn compaction_keeps_the_term_of_the_truncated_index() {
+        let storage = load(&journal_with_log(10, true), 10).expect("loads").storage;
+        let encoded = storage.compact_to(6).expect("compacts");
+        assert_eq!(encoded.len(), 17);
+        assert_eq!(storage.first_index(), 7);
+        assert_eq!(Storage::term(&storage, 6).expect("term"), 1);
+        assert!(matches!(Storage::term(&storage, 5), Err(raft::Error::Store(StorageError::Compacted))));
+        let compacted = storage.entries(5, 8, None, GetEntriesContext::empty(false));
+        assert!(matches!(compacted, Err(raft::Error::Store(StorageError::Compacted))));
+    }
+
+    #[test]
+    fn a_log_without_a_membership_is_corruption() {
+        assert!(matches!(load(&journal_with_log(10, false), 0), Err(RaftError::Storage(e)) if e.is_corruption()));
+    }
+
+    #[test]
+    fn an_unknown_region_bootstraps_as_a_single_voter() {
+        let journal = journal_with_log(10, true);
+        let loaded = block_on(RegionStorage::load(journal, 99, 4, 0)).expect("bootstraps");
+        assert_eq!(loaded.storage.conf_state().voters, [4]);
+        assert_eq!(loaded.states_to_write.len(), 1, "the membership must be persisted");
+        assert_eq!((loaded.storage.first_index(), loaded.storage.last_index()), (1, 0));
+    }
+}

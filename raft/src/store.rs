@@ -75,6 +75,8 @@ pub struct RaftStore<F: FileSystem, S: StateMachine> {
     /// Rounds never overlap.
     pub(crate) round_lock: LocalMutex,
     pub(crate) closed: Cell<bool>,
+    /// Set while a round runs; still set at the start of a round if the last one was dropped.
+    pub(crate) round_running: Cell<bool>,
     /// Messages for other nodes, in send order (empty while every group has one voter).
     pub(crate) outbox: RefCell<Vec<Message>>,
     pub(crate) stats: Cell<RaftStoreStats>,
@@ -136,6 +138,7 @@ where
             applied: Notify::new(),
             round_lock: LocalMutex::new(),
             closed: Cell::new(false),
+            round_running: Cell::new(false),
             outbox: RefCell::new(Vec::new()),
             stats: Cell::new(RaftStoreStats::default()),
         })

@@ -11,7 +11,7 @@ use futures_lite::future::{block_on, poll_once, zip};
 use nokv_engine::io::mem::MemFs;
 use nokv_raft::{RaftConfig, RaftError};
 use raft::StateRole;
-use raft::eraftpb::{Entry, Message, MessageType};
+use raft::eraftpb::{Entry, HardState, Message, MessageType};
 
 const REGIONS: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 
@@ -149,4 +149,49 @@ fn append_from_new_leader(term: u64, prev_index: u64, prev_term: u64, data: &[u8
     };
     message.set_msg_type(MessageType::MsgAppend);
     message
+}
+
+/// A vote is durable before the vote response leaves, even with no entry to write.
+#[test]
+fn a_vote_alone_is_synced_before_its_response_is_sent() {
+    let fs = MemFs::new();
+    let recorder = Rc::new(Recorder::default());
+    let config = RaftConfig { check_quorum: false, ..RaftConfig::default() };
+    let store = open_store(&fs, &recorder, config, &[1]);
+    settle(&store);
+    let status = store.status(1).expect("status");
+    let mut request = Message {
+        from: 2,
+        to: 1,
+        term: status.term + 1,
+        index: status.last_index,
+        log_term: status.term,
+        ..Message::default()
+    };
+    request.set_msg_type(MessageType::MsgRequestVote);
+    store.step(1, request).expect("queued");
+    let syncs = fs.sync_count();
+    block_on(store.process_ready_round()).expect("round");
+    assert_eq!(fs.sync_count(), syncs + 1, "the vote was synced");
+    let granted = store.take_messages();
+    assert!(granted.iter().any(|m| m.get_msg_type() == MessageType::MsgRequestVoteResponse && !m.reject));
+    let stored = store.journal().state(1, nokv_raft::storage::HARD_STATE_KEY).expect("hard state");
+    let hard_state: HardState = nokv_raft::storage::decode_message(&stored, "test").expect("decodes");
+    assert_eq!((hard_state.term, hard_state.vote), (status.term + 1, 2));
+}
+
+/// A round dropped between a ready and its advance leaves raft's durability unknown.
+#[test]
+fn a_round_cancelled_midway_closes_the_store() {
+    let fs = MemFs::new();
+    let recorder = Rc::new(Recorder::default());
+    let store = open_store(&fs, &recorder, RaftConfig::default(), &[1]);
+    settle(&store);
+    let proposal = store.propose(1, b"x".to_vec());
+    {
+        let mut round = pin!(store.process_ready_round());
+        assert!(block_on(poll_once(round.as_mut())).is_none(), "suspended in the journal write");
+    }
+    assert!(matches!(block_on(store.process_ready_round()), Err(RaftError::Closed)));
+    assert!(matches!(block_on(proposal), Err(RaftError::Closed)));
 }
