@@ -8,7 +8,7 @@
 //! receiver), then accept connections until shutdown. Shutdown (SIGTERM, SIGINT, `SHUTDOWN`):
 //! stop accepting, let in-flight batches finish, flush memtables and sync the journal.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -35,6 +35,10 @@ use crate::store::{Applier, Store};
 
 /// How often cores look at the shutdown flag.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(50);
+/// How long the start-up check waits for an existing listener to answer.
+const PORT_PROBE_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long a dead process's listening socket may linger before the port counts as taken.
+const PORT_LINGER_TIMEOUT: Duration = Duration::from_secs(3);
 /// Shares of the background task queue (foreground requests have the default 1000).
 const BACKGROUND_SHARES: usize = 100;
 
@@ -119,8 +123,10 @@ fn prepare_dir(dir: &Path, shards: usize) -> Result<()> {
     }
 }
 
-/// Resolves the bind addresses and fails early, with a clear message, if the port is taken.
-/// (glommio listeners set SO_REUSEPORT, which would silently share a port with another NoKV.)
+/// Resolves the bind addresses and fails early, with a clear message, if something already
+/// listens on the port. glommio listeners set SO_REUSEPORT, which would silently share the port
+/// with another NoKV, so a bind test is not enough: connect to it. (A bind that fails for other
+/// reasons is reported when the cores bind.)
 fn resolve_and_check(config: &NodeConfig) -> Result<Vec<SocketAddr>> {
     let mut addresses = Vec::new();
     for host in &config.bind {
@@ -130,12 +136,32 @@ fn resolve_and_check(config: &NodeConfig) -> Result<Vec<SocketAddr>> {
         addresses.extend(resolved);
     }
     for address in &addresses {
-        std::net::TcpListener::bind(address).map_err(|source| Error::Io {
-            what: format!("cannot listen on {address} (is the port already in use?)"),
-            source,
-        })?;
+        let mut probe = *address;
+        if probe.ip().is_unspecified() {
+            probe.set_ip(if probe.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+        }
+        if port_answers(&probe) {
+            return Err(Error::Io {
+                what: format!("cannot listen on {address}"),
+                source: std::io::Error::new(std::io::ErrorKind::AddrInUse, "the port is already in use"),
+            });
+        }
     }
     Ok(addresses)
+}
+
+/// True when something keeps accepting connections on `address`. A process killed a moment
+/// ago can leave its listening socket open while the kernel tears its io_uring down, so a
+/// connection must keep succeeding for a while before the port counts as taken.
+fn port_answers(address: &SocketAddr) -> bool {
+    let deadline = Instant::now() + PORT_LINGER_TIMEOUT;
+    while std::net::TcpStream::connect_timeout(address, PORT_PROBE_TIMEOUT).is_ok() {
+        if Instant::now() >= deadline {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
 
 fn register_signals(flag: &Arc<AtomicBool>) -> Result<()> {

@@ -69,12 +69,22 @@ impl TestServer {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().expect("poll child")) {
                 panic!("nokv exited during start-up with {status}: {}", self.log());
             }
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if self.answers_ping() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("nokv did not start within {START_TIMEOUT:?}: {}", self.log());
+    }
+
+    /// True when the server answers PING (a bare connect is not enough: a killed server's
+    /// listening socket lingers for a moment while the kernel tears its io_uring down).
+    fn answers_ping(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut reply = [0u8; 7];
+        stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
     }
 
     /// The server's log so far.
