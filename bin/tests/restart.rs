@@ -7,7 +7,7 @@ mod common;
 use common::TestServer;
 
 fn value_of(index: usize) -> Vec<u8> {
-    let len = if index % 10 == 0 { 6000 } else { 20 + index % 50 };
+    let len = if index.is_multiple_of(10) { 6000 } else { 20 + index % 50 };
     (0..len).map(|i| (index * 31 + i) as u8).collect()
 }
 
@@ -19,7 +19,7 @@ fn acknowledged_writes_survive_sigkill_with_their_ttl() {
         let key = format!("key:{index}");
         let mut cmd = redis::cmd("SET");
         cmd.arg(&key).arg(value_of(index));
-        if index % 3 == 0 {
+        if index.is_multiple_of(3) {
             cmd.arg("PX").arg(3_600_000);
         }
         let _: () = cmd.query(&mut con).expect("set");
@@ -38,7 +38,7 @@ fn acknowledged_writes_survive_sigkill_with_their_ttl() {
         }
         assert_eq!(value.as_deref(), Some(value_of(index).as_slice()), "{key} lost or wrong after SIGKILL");
         let ttl_ms: i64 = redis::cmd("PTTL").arg(&key).query(&mut con).expect("pttl");
-        if index % 3 == 0 {
+        if index.is_multiple_of(3) {
             assert!(ttl_ms > 3_000_000 && ttl_ms <= 3_600_000, "{key} lost its TTL: {ttl_ms}");
         } else {
             assert_eq!(ttl_ms, -1, "{key} gained a TTL");

@@ -21,7 +21,6 @@ pub mod dispatch;
 pub mod error;
 pub mod handler;
 pub mod mesh;
-pub mod oneshot;
 pub mod routing;
 pub mod runtime;
 pub mod stats;

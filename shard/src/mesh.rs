@@ -18,7 +18,7 @@ use glommio::channels::channel_mesh::{Full, MeshBuilder, Receivers, Senders};
 use slab::Slab;
 
 use crate::error::{Error, Result};
-use crate::oneshot;
+use nokv_engine::sync::oneshot;
 
 /// What crosses the channel: a batch of requests or a batch of responses, each tagged with the
 /// caller's waiter id.

@@ -1,4 +1,5 @@
-//! A single-threaded one-shot channel: one value, one waiter, no locks.
+//! A single-threaded one-shot channel: one value, one waiter, no locks. The receiver yields
+//! `None` when the sender was dropped without sending.
 
 use std::cell::RefCell;
 use std::future::Future;

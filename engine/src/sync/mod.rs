@@ -8,6 +8,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+pub mod oneshot;
+
 /// Wakes every waiter each time it is notified. Waiters re-check their condition in a loop, so a
 /// notification is a hint, never a promise.
 #[derive(Debug, Default, Clone)]
