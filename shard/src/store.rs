@@ -168,6 +168,13 @@ impl Store {
         Ok(())
     }
 
+    /// Proposes a raw engine batch to region `region_id`'s raft group and returns once it is
+    /// applied. It bypasses MVCC (no timestamps, no latches): only for whole-range changes such
+    /// as FLUSHDB's range deletes, which no reader needs to see at a timestamp.
+    pub async fn write_raw(&self, region_id: u64, batch: WriteBatch) -> Result<(), StoreError> {
+        self.raft.propose(region_id, batch.encode()).await?.map_err(StoreError::Apply)
+    }
+
     /// Live keys of the slots `[first_slot, end_slot)` after `after` (a data key), in order.
     pub async fn scan(
         &self,
