@@ -84,7 +84,9 @@ impl TestServer {
         let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else { return false };
         let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
         let mut reply = [0u8; 7];
-        stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+        let answered = stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut reply).is_ok();
+        // With requirepass set the server answers -NOAUTH, which proves it is serving too.
+        answered && (&reply == b"+PONG\r\n" || reply.starts_with(b"-NOAUTH"))
     }
 
     /// The server's log so far.
