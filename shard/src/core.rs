@@ -15,7 +15,7 @@ use crate::call::{CoreCall, CoreReply, Fanout};
 use crate::config::RuntimeConfig;
 use crate::mesh::Mesh;
 use crate::routing::RegionMap;
-use crate::stats::{CommandStats, SlowLog};
+use crate::stats::{CommandStats, InstantMetrics, SlowLog};
 use crate::store::Store;
 
 /// Node-wide state every core holds a handle to.
@@ -65,6 +65,8 @@ pub struct Core {
     pub server_stats: Rc<ServerStats>,
     /// Failed AUTH attempts (INFO `acl_access_denied_auth`).
     pub auth_failures: Cell<u64>,
+    /// Sampled rates (INFO `instantaneous_ops_per_sec` and friends).
+    pub metrics: RefCell<InstantMetrics>,
 }
 
 impl Core {
@@ -86,6 +88,7 @@ impl Core {
             clients,
             server_stats: Rc::new(ServerStats::default()),
             auth_failures: Cell::new(0),
+            metrics: RefCell::new(InstantMetrics::default()),
         }
     }
 

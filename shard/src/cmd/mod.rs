@@ -5,6 +5,7 @@
 //! concurrent commands on the same key are atomic, as in Redis.
 
 pub mod connection;
+pub mod info;
 pub mod keys;
 pub mod keyspace;
 pub mod multi;
