@@ -373,7 +373,10 @@ async fn delete_expired(core: &Rc<Core>, keys: Vec<Bytes>) -> Result<(), StoreEr
         .filter(|(_, value)| value.is_none())
         .map(|(key, _)| Mutation::Delete(key))
         .collect();
-    core.store.write_grouped(mutations).await
+    let expired = mutations.len() as u64;
+    core.store.write_grouped(mutations).await?;
+    core.stats.borrow_mut().record_expired(expired);
+    Ok(())
 }
 
 #[cfg(test)]

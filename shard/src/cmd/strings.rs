@@ -202,7 +202,9 @@ fn parse_extended(options: &[Bytes], of: OptionsOf) -> Result<ExtendedOptions, C
 // GET, SET and friends
 
 async fn get(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
-    Ok(bulk_or_null(read_string(core, &args[1]).await?))
+    let value = read_string(core, &args[1]).await?;
+    core.stats.borrow_mut().record_lookup(value.is_some());
+    Ok(bulk_or_null(value))
 }
 
 async fn set(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
@@ -287,7 +289,9 @@ async fn mget(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
     let reads: Vec<_> = args[1..].iter().map(|key| core.store.read(key)).collect();
     let mut replies = Vec::with_capacity(reads.len());
     for read in join_all(reads).await {
-        replies.push(match read? {
+        let read = read?;
+        core.stats.borrow_mut().record_lookup(read.is_some());
+        replies.push(match read {
             Some(value) if value.value_type == ValueType::String => Reply::Bulk(value.payload),
             _ => Reply::Null,
         });
