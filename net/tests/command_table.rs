@@ -4,7 +4,8 @@
 //! `fixtures/command_{info,docs}_resp{2,3}.bin` are the replies of a Redis 7.0.15 server to
 //! `COMMAND INFO <names.txt> nosuchcommand` and `COMMAND DOCS <names.txt> nosuchcommand`, with
 //! `names.txt` listing every command and subcommand of the table except the containers (whose
-//! Redis subcommand lists are longer than ours) and CLIENT SETINFO (Redis 7.2).
+//! Redis subcommand lists are longer than ours) and CLIENT SETINFO and NO-TOUCH (Redis 7.2);
+//! `net/tools/gen_command_fixtures.py` records them.
 
 use bytes::Bytes;
 use nokv_net::command::introspection::{command_count, command_docs_reply, command_info_reply, command_list};
@@ -86,14 +87,22 @@ const SUBCOMMANDS: &[&str] = &[
     "client|list",
     "client|info",
     "client|kill",
+    "client|no-evict",
+    "client|help",
     "client|setinfo",
+    "client|no-touch",
     "config|get",
     "config|set",
     "config|resetstat",
     "latency|histogram",
+    "latency|latest",
+    "latency|reset",
+    "latency|doctor",
+    "latency|help",
     "slowlog|get",
     "slowlog|len",
     "slowlog|reset",
+    "slowlog|help",
     "command|count",
     "command|info",
     "command|docs",
@@ -303,6 +312,37 @@ fn resolve_replies_with_redis_dispatch_errors() {
     assert_eq!(error(&["client", "setname"]), "ERR wrong number of arguments for 'client|setname' command");
     assert_eq!(error(&["client", "nope"]), "ERR unknown subcommand 'nope'. Try CLIENT HELP.");
     assert_eq!(error(&["config", "rewrite"]), "ERR unknown subcommand 'rewrite'. Try CONFIG HELP.");
+    // Subcommands the handlers do not answer stay unknown rather than reaching them.
+    assert_eq!(error(&["latency", "graph", "command"]), "ERR unknown subcommand 'graph'. Try LATENCY HELP.");
+    assert_eq!(error(&["client", "pause", "10"]), "ERR unknown subcommand 'pause'. Try CLIENT HELP.");
+}
+
+#[test]
+fn resolve_reaches_the_introspection_subcommands_tools_call() {
+    let table = table();
+    let name = |words: &[&str]| table.resolve(&args(words)).map(|s| s.name);
+    // redis_exporter sends LATENCY LATEST on every scrape.
+    assert_eq!(name(&["LATENCY", "LATEST"]), Ok("latency|latest"));
+    assert_eq!(name(&["latency", "reset", "command"]), Ok("latency|reset"));
+    assert_eq!(name(&["latency", "doctor"]), Ok("latency|doctor"));
+    assert_eq!(name(&["slowlog", "help"]), Ok("slowlog|help"));
+    assert_eq!(name(&["client", "no-evict", "on"]), Ok("client|no-evict"));
+    assert_eq!(name(&["client", "NO-TOUCH", "off"]), Ok("client|no-touch"));
+    assert_eq!(name(&["client", "help"]), Ok("client|help"));
+    let error = |words: &[&str]| error_text(table.resolve(&args(words)).expect_err("must fail"));
+    assert_eq!(error(&["latency", "latest", "x"]), "ERR wrong number of arguments for 'latency|latest' command");
+    assert_eq!(error(&["client", "no-touch"]), "ERR wrong number of arguments for 'client|no-touch' command");
+}
+
+#[test]
+fn client_no_touch_carries_redis_7_2_metadata() {
+    let no_touch = table().get_full(b"client|no-touch").expect("present");
+    let no_evict = table().get_full(b"client|no-evict").expect("present");
+    assert_eq!((no_touch.arity, no_touch.doc.since), (3, "7.2.0"));
+    // Unlike NO-EVICT, NO-TOUCH is not an admin command.
+    assert!(no_evict.flags.contains(CommandFlags::ADMIN) && !no_touch.flags.contains(CommandFlags::ADMIN));
+    assert_eq!(no_touch.acl_categories, &["@slow", "@connection"]);
+    assert_eq!(no_touch.doc.arguments, no_evict.doc.arguments);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,7 +389,7 @@ fn command_info_without_names_lists_every_command() {
     let Reply::Array(client) = &entries[7] else { panic!("entry expected") };
     assert_eq!(client[0], Reply::bulk("client"));
     let Reply::Set(subcommands) = &client[9] else { panic!("subcommands expected") };
-    assert_eq!(subcommands.len(), 7);
+    assert_eq!(subcommands.len(), 10);
 }
 
 #[test]
@@ -358,7 +398,7 @@ fn command_docs_of_a_container_nests_its_subcommands() {
     let wire = reply.to_bytes(Protocol::Resp3);
     let text = String::from_utf8_lossy(&wire);
     assert!(text.starts_with("%1\r\n$7\r\nlatency\r\n%5\r\n$7\r\nsummary\r\n"), "{text}");
-    assert!(text.contains("$11\r\nsubcommands\r\n%1\r\n$17\r\nlatency|histogram\r\n"), "{text}");
+    assert!(text.contains("$11\r\nsubcommands\r\n%5\r\n$17\r\nlatency|histogram\r\n"), "{text}");
 }
 
 #[test]

@@ -2,8 +2,9 @@
 """Generate net/src/command/table.rs from a running Redis 7 server's COMMAND INFO and COMMAND DOCS.
 
 Used once to seed the table with Redis's exact metadata; the generated file is then the source of
-truth and is edited by hand (CLIENT SETINFO, which Redis 7.0 lacks, was added from Redis 7.2's
-`client-setinfo.json`). Run against a Redis 7.0 server, then rustfmt:
+truth and is edited by hand (CLIENT SETINFO and CLIENT NO-TOUCH, which Redis 7.0 lacks, were
+added from Redis 7.2's `client-setinfo.json` and `client-no-touch.json`). Run against a Redis 7.0
+server, then rustfmt (tools/gen_command_fixtures.py records the matching test fixtures):
 `python3 gen_command_table.py PORT > ../src/command/table.rs && cargo fmt`.
 """
 import sys
@@ -67,11 +68,15 @@ mget mset msetnx incr decr incrby decrby incrbyfloat append strlen getrange setr
 touch type expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist keys scan
 randomkey rename renamenx copy info dbsize flushdb flushall time config shutdown latency slowlog
 command multi exec discard watch unwatch""".split()
+# Only subcommands the handlers answer: a listed subcommand passes dispatch, so listing one the
+# handler lacks would turn Redis's "unknown subcommand" into a handler error and make COMMAND
+# advertise it. Left out for that reason: LATENCY GRAPH/HISTORY, CLIENT GETREDIR/PAUSE/UNPAUSE/
+# REPLY/TRACKING, CONFIG HELP/REWRITE, COMMAND HELP/GETKEYS/GETKEYSANDFLAGS.
 SUBCOMMANDS = {
-    "client": "id setname getname list info kill".split(),
+    "client": "id setname getname list info kill no-evict help".split(),
     "config": "get set resetstat".split(),
-    "latency": ["histogram"],
-    "slowlog": "get len reset".split(),
+    "latency": "histogram latest reset doctor help".split(),
+    "slowlog": "get len reset help".split(),
     "command": "count info docs list".split(),
 }
 
@@ -97,6 +102,33 @@ HAND_WRITTEN = {"client": '''        // Redis 7.2's `client-setinfo.json` (not i
                         arguments: &[
                             Arg { name: "libname", kind: ArgType::String, token: Some("LIB-NAME"), ..Arg::DEFAULT },
                             Arg { name: "libver", kind: ArgType::String, token: Some("LIB-VER"), ..Arg::DEFAULT },
+                        ],
+                        ..Arg::DEFAULT
+                    }],
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+            // Redis 7.2's `client-no-touch.json` (not in 7.0).
+            CommandSpec {
+                name: "client|no-touch",
+                arity: 3,
+                flags: CommandFlags::NOSCRIPT.union(CommandFlags::LOADING).union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                doc: CommandDoc {
+                    summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+                    since: "7.2.0",
+                    group: Group::Connection,
+                    complexity: "O(1)",
+                    arguments: &[Arg {
+                        name: "enabled",
+                        kind: ArgType::Oneof,
+                        arguments: &[
+                            Arg { name: "on", kind: ArgType::PureToken, token: Some("ON"), ..Arg::DEFAULT },
+                            Arg { name: "off", kind: ArgType::PureToken, token: Some("OFF"), ..Arg::DEFAULT },
                         ],
                         ..Arg::DEFAULT
                     }],
@@ -245,8 +277,8 @@ def main():
     print("//! The command table's data: Redis 7.0.15's metadata for every command NoKV serves.")
     print("//!")
     print("//! Seeded by `net/tools/gen_command_table.py` from Redis 7.0.15's `COMMAND INFO` and")
-    print("//! `COMMAND DOCS`; maintained by hand since (CLIENT SETINFO comes from Redis 7.2). Order")
-    print("//! is the order of `COMMAND` and `COMMAND LIST` replies.")
+    print("//! `COMMAND DOCS`; maintained by hand since (CLIENT SETINFO and CLIENT NO-TOUCH come from")
+    print("//! Redis 7.2). Order is the order of `COMMAND` and `COMMAND LIST` replies.")
     print()
     print("use super::spec::*;")
     print()
@@ -264,4 +296,5 @@ def main():
     print("];")
 
 
-main()
+if __name__ == "__main__":
+    main()

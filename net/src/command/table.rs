@@ -1,8 +1,8 @@
 //! The command table's data: Redis 7.0.15's metadata for every command NoKV serves.
 //!
 //! Seeded by `net/tools/gen_command_table.py` from Redis 7.0.15's `COMMAND INFO` and
-//! `COMMAND DOCS`; maintained by hand since (CLIENT SETINFO comes from Redis 7.2). Order
-//! is the order of `COMMAND` and `COMMAND LIST` replies.
+//! `COMMAND DOCS`; maintained by hand since (CLIENT SETINFO and CLIENT NO-TOUCH come from
+//! Redis 7.2). Order is the order of `COMMAND` and `COMMAND LIST` replies.
 
 use super::spec::*;
 
@@ -471,6 +471,52 @@ pub static COMMANDS: &[CommandSpec] = &[
                 },
                 ..CommandSpec::DEFAULT
             },
+            CommandSpec {
+                name: "client|no-evict",
+                arity: 3,
+                flags: CommandFlags::ADMIN
+                    .union(CommandFlags::NOSCRIPT)
+                    .union(CommandFlags::LOADING)
+                    .union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous", "@connection"],
+                doc: CommandDoc {
+                    summary: "Set client eviction mode for the current connection",
+                    since: "7.0.0",
+                    group: Group::Connection,
+                    complexity: "O(1)",
+                    arguments: &[Arg {
+                        name: "enabled",
+                        kind: ArgType::Oneof,
+                        arguments: &[
+                            Arg { name: "on", kind: ArgType::PureToken, token: Some("ON"), ..Arg::DEFAULT },
+                            Arg { name: "off", kind: ArgType::PureToken, token: Some("OFF"), ..Arg::DEFAULT },
+                        ],
+                        ..Arg::DEFAULT
+                    }],
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "client|help",
+                arity: 2,
+                flags: CommandFlags::LOADING.union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                doc: CommandDoc {
+                    summary: "Show helpful text about the different subcommands",
+                    since: "5.0.0",
+                    group: Group::Connection,
+                    complexity: "O(1)",
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
             // Redis 7.2's `client-setinfo.json` (not in 7.0); lib-instance-name is newer still.
             CommandSpec {
                 name: "client|setinfo",
@@ -491,6 +537,33 @@ pub static COMMANDS: &[CommandSpec] = &[
                         arguments: &[
                             Arg { name: "libname", kind: ArgType::String, token: Some("LIB-NAME"), ..Arg::DEFAULT },
                             Arg { name: "libver", kind: ArgType::String, token: Some("LIB-VER"), ..Arg::DEFAULT },
+                        ],
+                        ..Arg::DEFAULT
+                    }],
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+            // Redis 7.2's `client-no-touch.json` (not in 7.0).
+            CommandSpec {
+                name: "client|no-touch",
+                arity: 3,
+                flags: CommandFlags::NOSCRIPT.union(CommandFlags::LOADING).union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                doc: CommandDoc {
+                    summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+                    since: "7.2.0",
+                    group: Group::Connection,
+                    complexity: "O(1)",
+                    arguments: &[Arg {
+                        name: "enabled",
+                        kind: ArgType::Oneof,
+                        arguments: &[
+                            Arg { name: "on", kind: ArgType::PureToken, token: Some("ON"), ..Arg::DEFAULT },
+                            Arg { name: "off", kind: ArgType::PureToken, token: Some("OFF"), ..Arg::DEFAULT },
                         ],
                         ..Arg::DEFAULT
                     }],
@@ -2128,35 +2201,129 @@ pub static COMMANDS: &[CommandSpec] = &[
         last_key: 0,
         step: 0,
         acl_categories: &["@slow"],
-        subcommands: &[CommandSpec {
-            name: "latency|histogram",
-            arity: -2,
-            flags: CommandFlags::ADMIN
-                .union(CommandFlags::NOSCRIPT)
-                .union(CommandFlags::LOADING)
-                .union(CommandFlags::STALE),
-            first_key: 0,
-            last_key: 0,
-            step: 0,
-            acl_categories: &["@admin", "@slow", "@dangerous"],
-            tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
-            request_policy: RequestPolicy::AllNodes,
-            response_policy: ResponsePolicy::Special,
-            doc: CommandDoc {
-                summary: "Return the cumulative distribution of latencies of a subset of commands or all.",
-                since: "7.0.0",
-                group: Group::Server,
-                complexity: "O(N) where N is the number of commands with latency information being retrieved.",
-                arguments: &[Arg {
-                    name: "command",
-                    kind: ArgType::String,
-                    flags: ArgFlags::OPTIONAL.union(ArgFlags::MULTIPLE),
-                    ..Arg::DEFAULT
-                }],
-                ..CommandDoc::DEFAULT
+        subcommands: &[
+            CommandSpec {
+                name: "latency|histogram",
+                arity: -2,
+                flags: CommandFlags::ADMIN
+                    .union(CommandFlags::NOSCRIPT)
+                    .union(CommandFlags::LOADING)
+                    .union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                request_policy: RequestPolicy::AllNodes,
+                response_policy: ResponsePolicy::Special,
+                doc: CommandDoc {
+                    summary: "Return the cumulative distribution of latencies of a subset of commands or all.",
+                    since: "7.0.0",
+                    group: Group::Server,
+                    complexity: "O(N) where N is the number of commands with latency information being retrieved.",
+                    arguments: &[Arg {
+                        name: "command",
+                        kind: ArgType::String,
+                        flags: ArgFlags::OPTIONAL.union(ArgFlags::MULTIPLE),
+                        ..Arg::DEFAULT
+                    }],
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
             },
-            ..CommandSpec::DEFAULT
-        }],
+            CommandSpec {
+                name: "latency|latest",
+                arity: 2,
+                flags: CommandFlags::ADMIN
+                    .union(CommandFlags::NOSCRIPT)
+                    .union(CommandFlags::LOADING)
+                    .union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                request_policy: RequestPolicy::AllNodes,
+                response_policy: ResponsePolicy::Special,
+                doc: CommandDoc {
+                    summary: "Return the latest latency samples for all events.",
+                    since: "2.8.13",
+                    group: Group::Server,
+                    complexity: "O(1)",
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "latency|reset",
+                arity: -2,
+                flags: CommandFlags::ADMIN
+                    .union(CommandFlags::NOSCRIPT)
+                    .union(CommandFlags::LOADING)
+                    .union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                request_policy: RequestPolicy::AllNodes,
+                response_policy: ResponsePolicy::AllSucceeded,
+                doc: CommandDoc {
+                    summary: "Reset latency data for one or more events.",
+                    since: "2.8.13",
+                    group: Group::Server,
+                    complexity: "O(1)",
+                    arguments: &[Arg {
+                        name: "event",
+                        kind: ArgType::String,
+                        flags: ArgFlags::OPTIONAL.union(ArgFlags::MULTIPLE),
+                        ..Arg::DEFAULT
+                    }],
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "latency|doctor",
+                arity: 2,
+                flags: CommandFlags::ADMIN
+                    .union(CommandFlags::NOSCRIPT)
+                    .union(CommandFlags::LOADING)
+                    .union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"],
+                request_policy: RequestPolicy::AllNodes,
+                response_policy: ResponsePolicy::Special,
+                doc: CommandDoc {
+                    summary: "Return a human readable latency analysis report.",
+                    since: "2.8.13",
+                    group: Group::Server,
+                    complexity: "O(1)",
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "latency|help",
+                arity: 2,
+                flags: CommandFlags::LOADING.union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow"],
+                doc: CommandDoc {
+                    summary: "Show helpful text about the different subcommands.",
+                    since: "2.8.13",
+                    group: Group::Server,
+                    complexity: "O(1)",
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+        ],
         doc: CommandDoc {
             summary: "A container for latency diagnostics commands",
             since: "2.8.13",
@@ -2237,6 +2404,23 @@ pub static COMMANDS: &[CommandSpec] = &[
                     since: "2.2.12",
                     group: Group::Server,
                     complexity: "O(N) where N is the number of entries in the slowlog",
+                    ..CommandDoc::DEFAULT
+                },
+                ..CommandSpec::DEFAULT
+            },
+            CommandSpec {
+                name: "slowlog|help",
+                arity: 2,
+                flags: CommandFlags::LOADING.union(CommandFlags::STALE),
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow"],
+                doc: CommandDoc {
+                    summary: "Show helpful text about the different subcommands",
+                    since: "6.2.0",
+                    group: Group::Server,
+                    complexity: "O(1)",
                     ..CommandDoc::DEFAULT
                 },
                 ..CommandSpec::DEFAULT
