@@ -85,6 +85,21 @@ def failure_table(label, results, references):
     return lines + [""]
 
 
+def failure_reasons(label, results):
+    """Failures grouped by their one-line reason, most frequent first: the causes at a glance."""
+    reasons = {}
+    for test_id, (outcome, reason) in results.items():
+        if outcome in ("failed", "error"):
+            reasons.setdefault(reason, []).append(test_id.rsplit("::", 1)[-1])
+    if not reasons:
+        return []
+    lines = [f"### Failure reasons on {label}", ""]
+    for reason, tests in sorted(reasons.items(), key=lambda kv: -len(kv[1])):
+        shown = ", ".join(f"`{t}`" for t in tests[:6]) + (", ..." if len(tests) > 6 else "")
+        lines.append(f"- {len(tests)} x {reason or '(no message)'}: {shown}")
+    return lines + [""]
+
+
 def skip_reasons(label, results):
     reasons = {}
     for outcome, reason in results.values():
@@ -122,6 +137,9 @@ def main():
         lines = [f"# {args.title}", "", header.read().rstrip(), "", "## Results", ""]
     lines += summary_table(runs) + [""]
     (label, ours), references = runs[0], runs[1:]
+    for run_label, results in runs:
+        if results is not None:
+            lines += failure_reasons(run_label, results)
     for run_label, results in runs:
         if results is not None:
             lines += failure_table(run_label, results, [r for r in runs if r[0] != run_label])
