@@ -4,6 +4,7 @@
 //! read and change the runtime-changeable options through [`RuntimeConfig`], which every core
 //! shares (it is read on the request path, so it is a few atomics and a rarely-written lock).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -134,6 +135,8 @@ pub struct RuntimeConfig {
     timeout_secs: AtomicU64,
     slowlog_log_slower_than_us: AtomicU64,
     slowlog_max_len: AtomicU64,
+    /// Options accepted for compatibility that change nothing (`maxmemory`), as last set.
+    informational: RwLock<BTreeMap<String, String>>,
     /// The static part, for `CONFIG GET` of options that cannot change.
     pub node: NodeConfig,
 }
@@ -148,6 +151,7 @@ impl RuntimeConfig {
             timeout_secs: AtomicU64::new(node.timeout_secs),
             slowlog_log_slower_than_us: AtomicU64::new(node.slowlog_log_slower_than_us as u64),
             slowlog_max_len: AtomicU64::new(node.slowlog_max_len),
+            informational: RwLock::new(BTreeMap::new()),
             node,
         }
     }
@@ -211,6 +215,18 @@ impl RuntimeConfig {
     /// Sets `slowlog-log-slower-than`.
     pub fn set_slowlog_log_slower_than_us(&self, value: i64) {
         self.slowlog_log_slower_than_us.store(value as u64, Ordering::Relaxed);
+    }
+
+    /// The value last set for an informational option, if any.
+    pub fn informational(&self, name: &str) -> Option<String> {
+        self.informational.read().ok().and_then(|map| map.get(name).cloned())
+    }
+
+    /// Records an informational option.
+    pub fn set_informational(&self, name: String, value: String) {
+        if let Ok(mut map) = self.informational.write() {
+            map.insert(name, value);
+        }
     }
 
     /// `slowlog-max-len`.

@@ -164,6 +164,11 @@ const PARAMETERS: &[&str] = &[
     "set-max-intset-entries",
     "zset-max-listpack-entries",
     "zset-max-listpack-value",
+    "hash-max-ziplist-entries",
+    "hash-max-ziplist-value",
+    "list-max-ziplist-size",
+    "zset-max-ziplist-entries",
+    "zset-max-ziplist-value",
     "enable-debug-command",
     "shards",
 ];
@@ -178,6 +183,8 @@ const SETTABLE: &[&str] = &[
     "slowlog-max-len",
     "save",
     "appendonly",
+    "maxmemory",
+    "maxmemory-policy",
 ];
 
 /// The current value of a known parameter.
@@ -185,6 +192,9 @@ fn parameter_value(core: &Core, name: &str) -> String {
     let config: &RuntimeConfig = &core.node.config;
     let node = &config.node;
     let limits = ParseLimits::default();
+    if let Some(value) = config.informational(name) {
+        return value;
+    }
     let fixed = match name {
         "port" => return node.port.to_string(),
         "bind" => return node.bind.join(" "),
@@ -215,9 +225,12 @@ fn parameter_value(core: &Core, name: &str) -> String {
         "latency-tracking-info-percentiles" => "50 99 99.9",
         "lua-time-limit" | "busy-reply-threshold" => "5000",
         "repl-backlog-size" => "1048576",
-        "hash-max-listpack-entries" | "zset-max-listpack-entries" => "128",
-        "hash-max-listpack-value" | "zset-max-listpack-value" => "64",
-        "list-max-listpack-size" => "-2",
+        "hash-max-listpack-entries" | "hash-max-ziplist-entries" => "512",
+        "zset-max-listpack-entries" | "zset-max-ziplist-entries" => "128",
+        "hash-max-listpack-value" | "zset-max-listpack-value" | "hash-max-ziplist-value" | "zset-max-ziplist-value" => {
+            "64"
+        }
+        "list-max-listpack-size" | "list-max-ziplist-size" => "-2",
         "set-max-intset-entries" => "512",
         _ => "",
     };
@@ -254,6 +267,7 @@ enum Change {
     Timeout(u64),
     SlowlogSlowerThan(i64),
     SlowlogMaxLen(u64),
+    Informational(String, String),
     Nothing,
 }
 
@@ -286,6 +300,10 @@ fn parse_change(name: &str, argument: &[u8], value: &[u8]) -> Result<Change, Com
         "timeout" => Change::Timeout(integer_in(argument, value, 0, i32::MAX.into())? as u64),
         "slowlog-log-slower-than" => Change::SlowlogSlowerThan(integer_in(argument, value, -1, i64::MAX)?),
         "slowlog-max-len" => Change::SlowlogMaxLen(integer_in(argument, value, 0, i64::MAX)? as u64),
+        // Accepted and reported back by CONFIG GET, but NoKV does not evict: its data set lives on
+        // disk and memory is bounded by the memtable and cache budgets instead.
+        "maxmemory" => Change::Informational(name.to_owned(), integer_in(argument, value, 0, i64::MAX)?.to_string()),
+        "maxmemory-policy" => Change::Informational(name.to_owned(), text.to_ascii_lowercase()),
         "save" if text.trim().is_empty() => Change::Nothing,
         "save" => return Err(set_failed(argument, "NoKV writes no snapshots: every write is journaled")),
         "appendonly" if text.eq_ignore_ascii_case("yes") => Change::Nothing,
@@ -333,6 +351,7 @@ fn config_set(core: &Core, conn: &mut ConnectionState, pairs: &[Bytes]) -> Comma
             Change::Timeout(value) => config.set_timeout_secs(value),
             Change::SlowlogSlowerThan(value) => config.set_slowlog_log_slower_than_us(value),
             Change::SlowlogMaxLen(value) => config.set_slowlog_max_len(value),
+            Change::Informational(name, value) => config.set_informational(name, value),
             Change::Nothing => {}
         }
     }
