@@ -303,12 +303,23 @@ impl<F: FileSystem> ValueLog<F> {
 
     /// Reads the record `pointer` addresses and returns its key and value, verified.
     pub async fn read(&self, pointer: &ValuePointer) -> Result<(Bytes, Bytes)> {
+        let bytes = self.read_record(pointer).await?;
+        Self::decode_read(pointer, &bytes)
+    }
+
+    /// The stored bytes of the record `pointer` addresses, not yet verified (a cache can keep
+    /// them as stored, compressed, and [`ValueLog::decode_read`] them on every hit).
+    pub async fn read_record(&self, pointer: &ValuePointer) -> Result<Bytes> {
         let file = self.checked_handle(pointer)?;
-        let bytes = match self.read_buffered(pointer) {
-            Some(bytes) => bytes,
-            None => read_exact_at(&*file, pointer.offset, pointer.len as usize, WHAT_POINTER).await?,
-        };
-        let record = decode_record(&bytes).map_err(|error| with_pointer(error, pointer))?;
+        match self.read_buffered(pointer) {
+            Some(bytes) => Ok(bytes),
+            None => read_exact_at(&*file, pointer.offset, pointer.len as usize, WHAT_POINTER).await,
+        }
+    }
+
+    /// Verifies and decodes record bytes [`ValueLog::read_record`] returned for `pointer`.
+    pub fn decode_read(pointer: &ValuePointer, bytes: &Bytes) -> Result<(Bytes, Bytes)> {
+        let record = decode_record(bytes).map_err(|error| with_pointer(error, pointer))?;
         let value = record.value().map_err(|error| with_pointer(error, pointer))?;
         Ok((record.key, value))
     }
