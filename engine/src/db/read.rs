@@ -358,6 +358,13 @@ impl<F: FileSystem> DbIterator<F> {
                 break; // nothing to read: no reason to look further ahead
             }
         }
+        if let [only] = candidates.as_slice()
+            && only.kind != ValueKind::Pointer
+        {
+            let only = candidates.pop().expect("one candidate");
+            self.ahead.push_back((only.user_key, Ok(only.value)));
+            return Ok(());
+        }
         let engine = self.engine.clone();
         let fill_cache = self.fill_cache;
         let values = join_all(candidates.iter().map(|c| engine.candidate_value(c, fill_cache)).collect()).await;
