@@ -237,7 +237,7 @@ pub struct DbIterator<F: FileSystem> {
 }
 
 /// Upper bound of concurrent value-log reads of one forward scan step.
-const MAX_READAHEAD_VALUES: usize = 32;
+const MAX_READAHEAD_VALUES: usize = 128;
 
 impl<F: FileSystem> std::fmt::Debug for DbIterator<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
