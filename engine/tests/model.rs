@@ -202,6 +202,39 @@ fn direction_changes_in_the_middle_of_a_scan() {
 }
 
 #[test]
+fn long_scans_over_value_log_values_read_ahead_and_still_turn_around() {
+    block_on(async {
+        let mut harness = Harness::new().await;
+        for index in 0..120u16 {
+            harness.run(&Op::Put(index, 100 + index as usize, index as u8)).await;
+            if index % 40 == 0 {
+                harness.run(&Op::Flush).await;
+            }
+        }
+        for index in (0..120u16).step_by(9) {
+            harness.run(&Op::Delete(index)).await;
+        }
+        harness.run(&Op::Scan(0, 120, false)).await;
+        harness.run(&Op::Scan(0, 120, true)).await;
+        // Deep into a forward scan the iterator has resolved keys ahead of its position;
+        // turning around must still step back one key at a time.
+        let mut iter = harness.db.iter(Cf::Default, &ReadOptions::new());
+        iter.seek_to_first().await.expect("seek");
+        let mut seen = Vec::new();
+        for _ in 0..50 {
+            seen.push((iter.key().to_vec(), iter.value().to_vec()));
+            iter.next().await.expect("next");
+        }
+        for expected in seen.iter().rev().take(5) {
+            iter.prev().await.expect("prev");
+            assert_eq!((iter.key().to_vec(), iter.value().to_vec()), *expected);
+        }
+        iter.next().await.expect("next");
+        assert_eq!(iter.key(), seen[seen.len() - 4].0.as_slice());
+    });
+}
+
+#[test]
 fn snapshot_reads_ignore_later_writes() {
     block_on(async {
         let harness = Harness::new().await;

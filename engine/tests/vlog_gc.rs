@@ -15,8 +15,17 @@ fn options() -> EngineOptions {
     options
 }
 
+/// 8 KiB that lz4 cannot shrink, so the values fill several value-log files.
 fn value(key: usize, generation: u8) -> Vec<u8> {
-    (0..8192).map(|i| (key + i) as u8 ^ generation).collect()
+    let mut state = (key as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(generation);
+    (0..8192)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
 }
 
 #[test]

@@ -34,6 +34,15 @@ use admission::TinyLfu;
 /// Identifies a block: the table's file id and the block's offset in it.
 pub type BlockKey = (u64, u64);
 
+/// Value-log records share the block cache under keys whose file id has this bit set (table
+/// file ids never come near it).
+const VALUE_LOG_FILE_TAG: u64 = 1 << 63;
+
+/// The block-cache key of the value-log record at `offset` of value-log file `file_id`.
+pub fn value_key(file_id: u32, offset: u64) -> BlockKey {
+    (VALUE_LOG_FILE_TAG | u64::from(file_id), offset)
+}
+
 /// Smallest accepted budget for either cache.
 const MIN_CACHE_BYTES: u64 = 4096;
 /// Typical data block size, for sizing the block cache's tables and the sketch.

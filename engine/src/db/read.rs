@@ -5,12 +5,14 @@
 //! tombstones visible at its snapshot, and consults sources newest first: active memtable,
 //! frozen memtables, L0 newest to oldest, then L1..L6. Value-log pointers are resolved last.
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bytes::Bytes;
 
 use super::level_iter::{LevelIterator, SourceIterator};
 use super::{Engine, Snapshot};
+use crate::cache::value_key;
 use crate::error::{Error, Result};
 use crate::io::FileSystem;
 use crate::iter::InternalIterator;
@@ -19,8 +21,9 @@ use crate::memtable::MemTable;
 use crate::merge::MergingIterator;
 use crate::range_del::{RangeTombstone, TombstoneSet};
 use crate::sst::Table;
+use crate::sync::join_all;
 use crate::version::Version;
-use crate::vlog::ValuePointer;
+use crate::vlog::{ValueLog, ValuePointer};
 
 /// Options of one read.
 #[derive(Debug, Clone, Default)]
@@ -76,7 +79,9 @@ impl<F: FileSystem> Engine<F> {
     pub async fn get(&self, cf: Cf, key: &[u8], options: &ReadOptions) -> Result<Option<Bytes>> {
         let snapshot = options.snapshot.unwrap_or(MAX_SEQ);
         match self.lookup(cf, key, snapshot, options.fill_cache).await? {
-            Some((ValueKind::Pointer, pointer)) => Ok(Some(self.resolve_pointer(key, &pointer).await?)),
+            Some((ValueKind::Pointer, pointer)) => {
+                Ok(Some(self.resolve_pointer(key, &pointer, options.fill_cache).await?))
+            }
             Some((_, value)) => Ok(Some(value)),
             None => Ok(None),
         }
@@ -101,9 +106,22 @@ impl<F: FileSystem> Engine<F> {
         Ok(Some((kind, value)))
     }
 
-    pub(super) async fn resolve_pointer(&self, key: &[u8], encoded: &[u8]) -> Result<Bytes> {
+    /// The value a value-log pointer addresses, through the block cache (records are cached as
+    /// stored and verified on every hit); checks the record belongs to `key`.
+    pub(super) async fn resolve_pointer(&self, key: &[u8], encoded: &[u8], fill_cache: bool) -> Result<Bytes> {
         let pointer = ValuePointer::decode(encoded)?;
-        let (stored_key, value) = self.inner.vlog.read(&pointer).await?;
+        let cache_key = value_key(pointer.file_id, pointer.offset);
+        let bytes = match self.inner.caches.get_block(cache_key, fill_cache) {
+            Some(bytes) => bytes,
+            None => {
+                let bytes = self.inner.vlog.read_record(&pointer).await?;
+                if fill_cache {
+                    self.inner.caches.insert_block(cache_key, bytes.clone());
+                }
+                bytes
+            }
+        };
+        let (stored_key, value) = ValueLog::<F>::decode_read(&pointer, &bytes)?;
         if stored_key.as_ref() != key {
             return Err(Error::corruption("value log", format!("pointer {pointer:?} holds another key")));
         }
@@ -138,6 +156,9 @@ impl<F: FileSystem> Engine<F> {
             upper_bound: options.upper_bound.clone(),
             current: None,
             forward: true,
+            fill_cache: options.fill_cache,
+            ahead: VecDeque::new(),
+            readahead: 1,
             _snapshot: snapshot,
         }
     }
@@ -204,8 +225,19 @@ pub struct DbIterator<F: FileSystem> {
     current: Option<(Bytes, Bytes)>,
     /// True when `merge` sits after the current key's versions (forward scan).
     forward: bool,
+    fill_cache: bool,
+    /// Forward scans: the live keys after `current`, values resolved, that `merge` has
+    /// already passed (value-log readahead).
+    ahead: VecDeque<(Bytes, Result<Bytes>)>,
+    /// How many live keys the next forward step resolves at once: 1 after a seek, doubling
+    /// with every step up to `MAX_READAHEAD_VALUES`, so a point seek reads one value and a
+    /// scan issues its value-log reads concurrently.
+    readahead: usize,
     _snapshot: Snapshot,
 }
+
+/// Upper bound of concurrent value-log reads of one forward scan step.
+const MAX_READAHEAD_VALUES: usize = 128;
 
 impl<F: FileSystem> std::fmt::Debug for DbIterator<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -244,7 +276,14 @@ impl<F: FileSystem> DbIterator<F> {
             _ => Bytes::copy_from_slice(user_key),
         };
         self.merge.seek(&key::seek_key(&start, MAX_SEQ)).await?;
+        self.reset_readahead();
         self.find_next().await
+    }
+
+    /// Forgets looked-ahead keys: `merge` is repositioned.
+    fn reset_readahead(&mut self) {
+        self.ahead.clear();
+        self.readahead = 1;
     }
 
     /// Positions on the first key.
@@ -256,6 +295,7 @@ impl<F: FileSystem> DbIterator<F> {
     /// Positions on the last key `<= key` (and within the bounds).
     pub async fn seek_for_prev(&mut self, user_key: &[u8]) -> Result<()> {
         self.merge.seek_for_prev(&key::last_key_of(user_key)).await?;
+        self.reset_readahead();
         self.find_prev().await
     }
 
@@ -265,6 +305,7 @@ impl<F: FileSystem> DbIterator<F> {
             Some(upper) => self.merge.seek_for_prev(&key::seek_key(&upper, MAX_SEQ)).await?,
             None => self.merge.seek_to_last().await?,
         }
+        self.reset_readahead();
         self.find_prev().await
     }
 
@@ -276,7 +317,9 @@ impl<F: FileSystem> DbIterator<F> {
             while self.merge.is_valid() && key::user_key(self.merge.key()) == current.as_ref() {
                 self.merge.next().await?;
             }
+            self.reset_readahead();
         }
+        self.readahead = (self.readahead * 2).min(MAX_READAHEAD_VALUES);
         self.find_next().await
     }
 
@@ -285,18 +328,57 @@ impl<F: FileSystem> DbIterator<F> {
         let current = self.current.take().expect("iterator is valid").0;
         if self.forward {
             self.merge.seek_for_prev(&key::seek_key(&current, MAX_SEQ)).await?;
+            self.reset_readahead();
         }
         self.find_prev().await
     }
 
-    /// From the merge position, finds the next live key; leaves `merge` after its versions.
+    /// Finds the next live key: the next looked-ahead one, or from the merge position, where
+    /// it also resolves up to `readahead` live keys' values concurrently.
     async fn find_next(&mut self) -> Result<()> {
         self.forward = true;
         self.current = None;
+        if self.ahead.is_empty() {
+            self.read_ahead().await?;
+        }
+        if let Some((user_key, value)) = self.ahead.pop_front() {
+            self.current = Some((user_key, value?));
+        }
+        Ok(())
+    }
+
+    /// Collects up to `readahead` live keys from `merge` and resolves their values together.
+    async fn read_ahead(&mut self) -> Result<()> {
+        let mut candidates = Vec::new();
+        while candidates.len() < self.readahead {
+            let Some(candidate) = self.next_live().await? else { break };
+            let inline = candidate.kind != ValueKind::Pointer;
+            candidates.push(candidate);
+            if inline && candidates.len() == 1 {
+                break; // nothing to read: no reason to look further ahead
+            }
+        }
+        if let [only] = candidates.as_slice()
+            && only.kind != ValueKind::Pointer
+        {
+            let only = candidates.pop().expect("one candidate");
+            self.ahead.push_back((only.user_key, Ok(only.value)));
+            return Ok(());
+        }
+        let engine = self.engine.clone();
+        let fill_cache = self.fill_cache;
+        let values = join_all(candidates.iter().map(|c| engine.candidate_value(c, fill_cache)).collect()).await;
+        self.ahead.extend(candidates.into_iter().map(|c| c.user_key).zip(values));
+        Ok(())
+    }
+
+    /// From the merge position, the next live key's newest visible version; leaves `merge`
+    /// after its versions.
+    async fn next_live(&mut self) -> Result<Option<Candidate>> {
         while self.merge.is_valid() {
             let parsed = key::parse_internal(self.merge.key()).ok_or_else(bad_key)?;
             if self.upper_bound.as_ref().is_some_and(|upper| parsed.user_key >= upper.as_ref()) {
-                return Ok(());
+                return Ok(None);
             }
             if parsed.seq > self.seq {
                 self.merge.next().await?;
@@ -311,11 +393,11 @@ impl<F: FileSystem> DbIterator<F> {
             while self.merge.is_valid() && key::user_key(self.merge.key()) == candidate.user_key.as_ref() {
                 self.merge.next().await?;
             }
-            if self.accept(candidate).await? {
-                return Ok(());
+            if self.is_live(&candidate) {
+                return Ok(Some(candidate));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// From the merge position, finds the previous live key; leaves `merge` before its versions.
@@ -346,17 +428,28 @@ impl<F: FileSystem> DbIterator<F> {
         Ok(())
     }
 
+    fn is_live(&self, candidate: &Candidate) -> bool {
+        candidate.kind != ValueKind::Delete && !self.tombstones.covers(&candidate.user_key, candidate.seq)
+    }
+
     /// Makes `candidate` current if it is live; resolves value-log pointers.
     async fn accept(&mut self, candidate: Candidate) -> Result<bool> {
-        if candidate.kind == ValueKind::Delete || self.tombstones.covers(&candidate.user_key, candidate.seq) {
+        if !self.is_live(&candidate) {
             return Ok(false);
         }
-        let value = match candidate.kind {
-            ValueKind::Pointer => self.engine.resolve_pointer(&candidate.user_key, &candidate.value).await?,
-            _ => candidate.value,
-        };
+        let value = self.engine.candidate_value(&candidate, self.fill_cache).await?;
         self.current = Some((candidate.user_key, value));
         Ok(true)
+    }
+}
+
+impl<F: FileSystem> Engine<F> {
+    /// A live candidate's value, value-log pointers resolved.
+    async fn candidate_value(&self, candidate: &Candidate, fill_cache: bool) -> Result<Bytes> {
+        match candidate.kind {
+            ValueKind::Pointer => self.resolve_pointer(&candidate.user_key, &candidate.value, fill_cache).await,
+            _ => Ok(candidate.value.clone()),
+        }
     }
 }
 

@@ -148,4 +148,9 @@ impl super::File for DmaFileHandle {
     async fn truncate(&self, size: u64) -> Result<()> {
         self.file.truncate(size).await.map_err(|e| Error::io(&self.path, e.into()))
     }
+
+    async fn allocate(&self, len: u64) -> Result<()> {
+        // keep_size = false: the size must cover the space, or every write still extends it.
+        self.file.pre_allocate(len, false).await.map_err(|e| Error::io(&self.path, e.into()))
+    }
 }

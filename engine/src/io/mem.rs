@@ -286,6 +286,12 @@ impl super::File for MemFile {
         data.live.resize(size as usize, 0);
         Ok(())
     }
+
+    async fn allocate(&self, _len: u64) -> Result<()> {
+        // Reserving space means nothing in memory; tests that want a preallocated zero tail
+        // extend the file with `truncate`.
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -71,6 +71,12 @@ pub trait File: 'static {
     async fn size(&self) -> Result<u64>;
     /// Sets the file's size.
     async fn truncate(&self, size: u64) -> Result<()>;
+    /// Reserves disk space so the file is at least `len` bytes long (zeros past the old end),
+    /// like `fallocate(fd, 0, 0, len)`. Appending by overwriting reserved space keeps O_DIRECT
+    /// writes from growing the file: the kernel can issue them inline (a write past EOF is
+    /// punted to an io-wq worker) and `fdatasync` has no size change to commit. A hint: an
+    /// implementation may do nothing, so callers must not rely on the new size.
+    async fn allocate(&self, len: u64) -> Result<()>;
 }
 
 /// Reads exactly `len` bytes at `offset`, or fails with `Corruption` naming `what` when the

@@ -10,7 +10,10 @@
 //! *active* segment; the writer rotates to a new one once a batch would carry the active one
 //! past `segment_size_bytes` (a batch larger than that gets a segment of its own). Before the
 //! first write to a new segment the previous one is synced, so only the last segment can ever
-//! have a torn tail.
+//! have a torn tail. A new segment reserves `segment_size_bytes` (`File::allocate`) and is
+//! synced with its header before any batch, so appends overwrite reserved zeros: the file never
+//! grows under an O_DIRECT write (which the kernel would punt to a worker thread) and a sync
+//! commits no size change. Recovery reads the zero tail as padding and keeps it.
 //!
 //! ```text
 //! segment:  0            4096                8192                 12288
@@ -180,14 +183,14 @@ impl<F: FileSystem> Journal<F> {
         let mut recovery =
             Recovery { index: JournalIndex::default(), segments: BTreeMap::new(), next_batch_seq: None, active: None };
         for (position, &seq) in seqs.iter().enumerate() {
-            recover_segment(&fs, dir, seq, position + 1 == seqs.len(), &mut recovery).await?;
+            let is_last = position + 1 == seqs.len();
+            recover_segment(&fs, dir, seq, is_last, options.segment_size_bytes, &mut recovery).await?;
         }
         let (active_segment, offset) = match recovery.active {
             Some(active) => active,
             None => {
                 let seq = seqs.last().map_or(1, |last| last + 1);
-                let file = writer::create_segment(&fs, dir, seq).await?;
-                file.sync().await?;
+                let file = writer::create_segment(&fs, dir, seq, options.segment_size_bytes).await?;
                 fs.sync_dir(dir).await?;
                 recovery.segments.insert(seq, Rc::new(file));
                 (seq, SEGMENT_HEADER_BYTES)
@@ -354,15 +357,19 @@ async fn recover_segment<F: FileSystem>(
     dir: &Path,
     seq: u64,
     is_last: bool,
+    segment_size_bytes: u64,
     recovery: &mut Recovery<F::File>,
 ) -> Result<()> {
     let path = dir.join(format::segment_file_name(seq));
     let file = fs.open(&path, OpenMode::ReadWrite).await?;
     let bytes = read_whole(&file).await?;
     if let Err(error) = format::check_segment_header(&bytes, seq) {
-        // The header is written before any batch, so a last segment that ends inside its
-        // header never held a synced batch: it is the torn remains of a rotation.
-        if !is_last || bytes.len() as u64 >= SEGMENT_HEADER_BYTES {
+        // The header is written (and synced) before any batch, so a last segment that ends
+        // inside its header, or whose header block is still zeros (space reserved, header
+        // lost), never held a synced batch: it is the torn remains of a rotation.
+        let header_len = bytes.len().min(SEGMENT_HEADER_BYTES as usize);
+        let header_torn = bytes.len() < SEGMENT_HEADER_BYTES as usize || is_zero(&bytes[..header_len]);
+        if !is_last || !header_torn {
             return Err(error);
         }
         tracing::warn!(segment = seq, "journal: dropping a last segment with a torn header");
@@ -377,14 +384,22 @@ async fn recover_segment<F: FileSystem>(
         }
         tracing::warn!(segment = seq, good_end = scan.good_end, %error, "journal: truncating a torn tail");
     }
-    if is_last && bytes.len() as u64 != scan.good_end {
+    // Zeros past the good end are reserved space (appends overwrite it); anything else there
+    // is a torn batch, cut off and reserved again.
+    let tail = usize::try_from(scan.good_end).ok().and_then(|good_end| bytes.get(good_end..));
+    if is_last && !tail.is_some_and(is_zero) {
         file.truncate(scan.good_end).await?;
+        file.allocate(segment_size_bytes).await?;
         file.sync().await?;
     }
     recovery.next_batch_seq = scan.last_batch_seq.map(|last| last + 1).or(recovery.next_batch_seq);
     recovery.segments.insert(seq, Rc::new(file));
     recovery.active = Some((seq, scan.good_end));
     Ok(())
+}
+
+fn is_zero(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b == 0)
 }
 
 /// Reads a whole segment, in chunks so an O_DIRECT read never needs one huge buffer.

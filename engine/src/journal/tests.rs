@@ -139,28 +139,63 @@ fn torn_tail_recovers_a_prefix_with_every_synced_batch_and_appends_continue() {
     }
 }
 
+/// A rotation crashed before the new segment's header was durable: the file ends inside its
+/// header, or (space reserved, header lost) its header block is zeros.
+async fn new_segment_with_lost_header(fs: &MemFs, options: &JournalOptions, reserved: bool) {
+    let journal = open(fs, options.clone()).await;
+    for n in 1..=2 {
+        journal.append(numbered_batch(n), true).await.expect("append");
+    }
+    drop(journal);
+    let file = fs.open(&segment_path(2), OpenMode::CreateTruncate).await.expect("create segment 2");
+    if reserved {
+        file.truncate(options.segment_size_bytes).await.expect("reserve");
+    } else {
+        file.write_at(0, &format::encode_segment_header(2)).await.expect("header");
+        file.truncate(10).await.expect("tear");
+    }
+}
+
 #[test]
-fn a_new_segment_torn_inside_its_header_is_dropped() {
+fn a_new_segment_torn_inside_its_header_or_blank_is_dropped() {
+    block_on(async {
+        for reserved in [false, true] {
+            let fs = MemFs::new();
+            // Header plus two one-block batches fill a segment; the third batch rotates.
+            let options = JournalOptions { segment_size_bytes: 12 * 1024, ..JournalOptions::default() };
+            new_segment_with_lost_header(&fs, &options, reserved).await;
+
+            let journal = open(&fs, options.clone()).await;
+            assert_eq!(journal.segment_ids(), vec![1], "reserved {reserved}");
+            assert_eq!(recovered_batch_count(&journal).await, 2);
+            journal.append(numbered_batch(3), true).await.expect("append after recovery");
+            drop(journal);
+            assert_eq!(recovered_batch_count(&open(&fs, options).await).await, 3);
+        }
+    });
+}
+
+#[test]
+fn a_reserved_zero_tail_is_kept_and_appends_overwrite_it() {
     block_on(async {
         let fs = MemFs::new();
-        // Header plus two one-block batches fill a segment; the third batch rotates.
-        let options = JournalOptions { segment_size_bytes: 12 * 1024, ..JournalOptions::default() };
+        let options = JournalOptions::default();
         let journal = open(&fs, options.clone()).await;
-        for n in 1..=2 {
-            journal.append(numbered_batch(n), true).await.expect("append");
-        }
-        journal.append(numbered_batch(3), false).await.expect("append into a new segment");
-        assert_eq!(journal.segment_ids(), vec![1, 2]);
+        journal.append(numbered_batch(1), true).await.expect("append");
         drop(journal);
-        fs.crash(CrashMode::TornWrite { seed: 10 });
-        assert_eq!(fs.contents(&segment_path(2)).expect("torn segment").len(), 10);
+        // What `allocate` does on a real file system: the size covers the reserved zeros.
+        let file = fs.open(&segment_path(1), OpenMode::ReadWrite).await.expect("open");
+        file.truncate(1 << 20).await.expect("reserve");
+        drop(file);
 
         let journal = open(&fs, options.clone()).await;
-        assert_eq!(journal.segment_ids(), vec![1]);
-        assert_eq!(recovered_batch_count(&journal).await, 2);
-        journal.append(numbered_batch(3), true).await.expect("append after recovery");
+        assert_eq!(recovered_batch_count(&journal).await, 1);
+        assert_eq!(fs.contents(&segment_path(1)).expect("segment").len(), 1 << 20, "zero tail kept");
+        journal.append(numbered_batch(2), true).await.expect("append into reserved space");
+        assert_eq!(fs.contents(&segment_path(1)).expect("segment").len(), 1 << 20, "overwritten, not grown");
         drop(journal);
-        assert_eq!(recovered_batch_count(&open(&fs, options).await).await, 3);
+        fs.crash(CrashMode::PowerLoss);
+        assert_eq!(recovered_batch_count(&open(&fs, options).await).await, 2);
     });
 }
 
@@ -420,6 +455,9 @@ impl File for SlowFile {
     }
     async fn truncate(&self, size: u64) -> Result<()> {
         self.inner.truncate(size).await
+    }
+    async fn allocate(&self, len: u64) -> Result<()> {
+        self.inner.allocate(len).await
     }
 }
 

@@ -104,10 +104,13 @@ fn encode_item(item: &Item) -> (RecordType, Vec<u8>, RecordBody) {
     }
 }
 
-/// Creates segment `seq` with its header block written (not yet synced).
-pub(super) async fn create_segment<F: FileSystem>(fs: &F, dir: &Path, seq: u64) -> Result<F::File> {
+/// Creates segment `seq` with its header block written and `size_bytes` reserved, synced
+/// (so later syncs of appends inside the reserved space carry no size change).
+pub(super) async fn create_segment<F: FileSystem>(fs: &F, dir: &Path, seq: u64, size_bytes: u64) -> Result<F::File> {
     let file = fs.open(&dir.join(format::segment_file_name(seq)), OpenMode::CreateTruncate).await?;
     file.write_at(0, &format::encode_segment_header(seq)).await?;
+    file.allocate(size_bytes).await?;
+    file.sync().await?;
     Ok(file)
 }
 
@@ -268,7 +271,8 @@ impl<F: FileSystem> Journal<F> {
         file.sync().await?;
         self.update_stats(|stats| stats.syncs += 1);
         let next = segment + 1;
-        let file = Rc::new(create_segment(&self.fs, &self.dir, next).await?);
+        let file = Rc::new(create_segment(&self.fs, &self.dir, next, self.options.segment_size_bytes).await?);
+        self.update_stats(|stats| stats.syncs += 1);
         self.fs.sync_dir(&self.dir).await?;
         self.update_stats(|stats| stats.bytes_written += SEGMENT_HEADER_BYTES);
         self.segments.borrow_mut().insert(next, file.clone());

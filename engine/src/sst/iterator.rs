@@ -1,13 +1,16 @@
 //! The two-level table iterator: the index picks a data block, a block iterator walks it, and
 //! running off a block's end (or start) moves to the next (or previous) block.
 
+use std::collections::VecDeque;
 use std::rc::Rc;
+
+use bytes::Bytes;
 
 use crate::error::Result;
 use crate::io::File;
 use crate::iter::InternalIterator;
 
-use super::block::BlockIter;
+use super::block::{Block, BlockIter};
 use super::index::IndexBlock;
 use super::table::{DATA_BLOCK, Table};
 
@@ -19,7 +22,15 @@ pub struct TableIterator<F: File> {
     block_index: usize,
     /// The current block's cursor; `None` when unpositioned or after an error.
     block: Option<BlockIter>,
+    /// Blocks after the current one, read ahead by a forward scan: `(block index, contents)`.
+    ahead: VecDeque<(usize, Bytes)>,
+    /// How many blocks the next forward read fetches at once: 1 after a seek, doubling with
+    /// every forward block change up to `MAX_READAHEAD_BLOCKS`.
+    readahead_blocks: usize,
 }
+
+/// Upper bound of one forward readahead (blocks are ~4 KiB: up to 64 KiB per read).
+const MAX_READAHEAD_BLOCKS: usize = 16;
 
 impl<F: File> std::fmt::Debug for TableIterator<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -32,7 +43,15 @@ impl<F: File> std::fmt::Debug for TableIterator<F> {
 
 impl<F: File> TableIterator<F> {
     pub(crate) fn new(table: Rc<Table<F>>, fill_cache: bool) -> Self {
-        TableIterator { table, fill_cache, index: None, block_index: 0, block: None }
+        TableIterator {
+            table,
+            fill_cache,
+            index: None,
+            block_index: 0,
+            block: None,
+            ahead: VecDeque::new(),
+            readahead_blocks: 1,
+        }
     }
 
     async fn index(&mut self) -> Result<Rc<IndexBlock>> {
@@ -47,6 +66,8 @@ impl<F: File> TableIterator<F> {
     /// Loads data block `block_index` (unpositioned) as the current block.
     async fn load_block(&mut self, block_index: usize) -> Result<&mut BlockIter> {
         self.block = None;
+        self.ahead.clear();
+        self.readahead_blocks = 1;
         let handle = self.index().await?.handle(block_index);
         let block = self.table.read_data_block(handle, self.fill_cache).await?;
         self.block_index = block_index;
@@ -65,9 +86,47 @@ impl<F: File> TableIterator<F> {
                 self.block = None;
                 return Ok(());
             }
-            self.load_block(self.block_index + 1).await?.seek_to_first()?;
+            self.load_next_block().await?.seek_to_first()?;
         }
         Ok(())
+    }
+
+    /// Moves to the block after the current one, reading ahead when it is not cached.
+    async fn load_next_block(&mut self) -> Result<&mut BlockIter> {
+        let block_index = self.block_index + 1;
+        self.block = None;
+        while self.ahead.front().is_some_and(|(index, _)| *index < block_index) {
+            self.ahead.pop_front();
+        }
+        let contents = match self.ahead.pop_front() {
+            Some((index, contents)) if index == block_index => contents,
+            _ => self.read_ahead(block_index).await?,
+        };
+        self.readahead_blocks = (self.readahead_blocks * 2).min(MAX_READAHEAD_BLOCKS);
+        let block = Block::parse(contents, DATA_BLOCK)?;
+        self.block_index = block_index;
+        Ok(self.block.insert(block.iter(DATA_BLOCK)))
+    }
+
+    /// Block `block_index` from the cache, or read from the file together with the uncached
+    /// blocks after it (up to `readahead_blocks`), which are kept in `ahead`.
+    async fn read_ahead(&mut self, block_index: usize) -> Result<Bytes> {
+        self.ahead.clear();
+        let index = self.index().await?;
+        if let Some(contents) = self.table.cached_data_block(index.handle(block_index), self.fill_cache) {
+            return Ok(contents);
+        }
+        let end = (block_index + self.readahead_blocks).min(index.len());
+        let handles: Vec<_> = (block_index..end).map(|i| index.handle(i)).collect();
+        let blocks = match self.table.read_data_blocks(&handles, self.fill_cache).await {
+            // Damage in a block read only ahead must not fail this step: read just this one.
+            Err(_) if handles.len() > 1 => self.table.read_data_blocks(&handles[..1], self.fill_cache).await?,
+            result => result?,
+        };
+        let mut blocks = blocks.into_iter();
+        let first = blocks.next().expect("at least the requested block");
+        self.ahead.extend((block_index + 1..).zip(blocks));
+        Ok(first)
     }
 
     /// While the current block is exhausted, moves to the last entry of the previous block.

@@ -139,16 +139,46 @@ impl<F: File> Table<F> {
     /// A data block, from the block cache or the file (then offered to the cache when
     /// `fill_cache`).
     pub(crate) async fn read_data_block(&self, handle: BlockHandle, fill_cache: bool) -> Result<Block> {
-        let cache_key = (self.file_id, handle.offset);
-        if let Some(contents) = self.caches.get_block(cache_key, fill_cache) {
+        if let Some(contents) = self.cached_data_block(handle, fill_cache) {
             return Block::parse(contents, DATA_BLOCK);
         }
         let contents = read_block(&self.file, handle, DATA_BLOCK).await?;
         let block = Block::parse(contents.clone(), DATA_BLOCK)?;
         if fill_cache {
-            self.caches.insert_block(cache_key, contents);
+            self.caches.insert_block((self.file_id, handle.offset), contents);
         }
         Ok(block)
+    }
+
+    /// The contents of a data block if the block cache holds it.
+    pub(crate) fn cached_data_block(&self, handle: BlockHandle, fill_cache: bool) -> Option<Bytes> {
+        self.caches.get_block((self.file_id, handle.offset), fill_cache)
+    }
+
+    /// Reads consecutive data blocks with one read (scan readahead); returns their verified
+    /// contents in order, each offered to the cache when `fill_cache`.
+    pub(crate) async fn read_data_blocks(&self, handles: &[BlockHandle], fill_cache: bool) -> Result<Vec<Bytes>> {
+        let (Some(first), Some(last)) = (handles.first(), handles.last()) else { return Ok(Vec::new()) };
+        let end = last.offset.checked_add(last.size_bytes).filter(|&end| end >= first.offset);
+        let Some(span) = end.and_then(|end| usize::try_from(end - first.offset).ok()) else {
+            return Err(Error::corruption(DATA_BLOCK, "block handles out of order"));
+        };
+        let raw = io::read_exact_at(&self.file, first.offset, span, DATA_BLOCK).await?;
+        let mut blocks = Vec::with_capacity(handles.len());
+        for handle in handles {
+            let start = usize::try_from(handle.offset - first.offset).ok();
+            let range =
+                start.and_then(|start| Some(start..start.checked_add(usize::try_from(handle.size_bytes).ok()?)?));
+            let Some(range) = range.filter(|range| range.end <= raw.len() && handle.offset >= first.offset) else {
+                return Err(Error::corruption(DATA_BLOCK, "block handles out of order"));
+            };
+            let contents = open_block_at(&self.file, raw.slice(range), *handle, DATA_BLOCK)?;
+            if fill_cache {
+                self.caches.insert_block((self.file_id, handle.offset), contents.clone());
+            }
+            blocks.push(contents);
+        }
+        Ok(blocks)
     }
 }
 
@@ -156,6 +186,11 @@ impl<F: File> Table<F> {
 async fn read_block<F: File>(file: &F, handle: BlockHandle, what: &'static str) -> Result<Bytes> {
     let size = usize::try_from(handle.size_bytes).map_err(|_| Error::corruption(what, "block size overflows"))?;
     let raw = io::read_exact_at(file, handle.offset, size, what).await?;
+    open_block_at(file, raw, handle, what)
+}
+
+/// Verifies (and decompresses) the framed block read for `handle`, naming the file on error.
+fn open_block_at<F: File>(file: &F, raw: Bytes, handle: BlockHandle, what: &'static str) -> Result<Bytes> {
     format::open_block(raw, what).map_err(|error| match error {
         Error::Corruption { what, detail } => {
             Error::corruption(what, format!("{} at offset {}: {detail}", file.path().display(), handle.offset))

@@ -296,6 +296,55 @@ fn assert_corruption<T: std::fmt::Debug>(result: Result<T>) {
 }
 
 #[test]
+fn a_forward_scan_reads_blocks_ahead_and_turns_around_or_reseeks_correctly() {
+    let entries = sample_entries();
+    let (_, table) = write_and_open(&build(&entries, &small_blocks()));
+    let mid = entries[entries.len() / 2].0.clone();
+    let moves: Vec<Move> = std::iter::once(Move::First)
+        .chain(std::iter::repeat_n(Move::Next, 300))
+        .chain(std::iter::repeat_n(Move::Prev, 40))
+        .chain(std::iter::repeat_n(Move::Next, 120))
+        .chain(std::iter::once(Move::Seek(mid)))
+        .chain(std::iter::repeat_n(Move::Next, 200))
+        .collect();
+    block_on(apply_all(&table, &entries, &moves));
+    // Without filling the cache every block change goes through readahead.
+    block_on(async {
+        let mut iter = table.iter(false);
+        let mut model = VecIterator::new(entries.clone());
+        apply(&mut iter, &mut model, &Move::First).await;
+        for _ in 0..entries.len() {
+            apply(&mut iter, &mut model, &Move::Next).await;
+        }
+    });
+}
+
+#[test]
+fn damage_in_a_block_read_ahead_fails_only_when_the_scan_reaches_it() {
+    let entries = sample_entries();
+    let (fs, table) = write_and_open(&build(&entries, &small_blocks()));
+    let index = block_on(table.index()).expect("index");
+    let damaged_block = 5;
+    let offset = index.handle(damaged_block).offset as usize + 3;
+    fs.flip_byte(Path::new(PATH), offset, 0x20).expect("flip");
+    block_on(async {
+        let table = open(&fs, new_caches()).await.expect("meta blocks intact");
+        let mut iter = table.iter(false);
+        let mut model = VecIterator::new(entries.clone());
+        iter.seek_to_first().await.expect("first block intact");
+        model.seek_to_first().await.expect("model");
+        let result = loop {
+            if let Err(error) = iter.next().await {
+                break Err(error);
+            }
+            model.next().await.expect("model");
+            assert_eq!(iter.key(), model.key(), "every entry before the damage reads");
+        };
+        assert_corruption::<()>(result);
+    });
+}
+
+#[test]
 fn flipped_data_block_byte_is_corruption() {
     let entries = sample_entries();
     let (fs, _) = write_and_open(&build(&entries, &small_blocks()));

@@ -1,5 +1,6 @@
-//! Single-threaded synchronisation for tasks of one executor: an event to wait for and an async
-//! mutex. Runtime-agnostic (plain `Waker`s), so engine code runs the same under glommio and
+//! Single-threaded synchronisation for tasks of one executor: an event to wait for, an async
+//! mutex, and [`join_all`] (run several futures of one task concurrently, e.g. reads that the
+//! runtime then submits together). Runtime-agnostic (plain `Waker`s), so engine code runs the same under glommio and
 //! under `block_on` in tests. Nothing here is `Send`: it never crosses cores.
 
 use std::cell::{Cell, RefCell};
@@ -97,11 +98,73 @@ impl Drop for LocalMutexGuard {
     }
 }
 
+/// Polls every future until all are done; outputs in input order. Futures that are ready early
+/// are not polled again.
+pub async fn join_all<T, Fut: Future<Output = T>>(futures: Vec<Fut>) -> Vec<T> {
+    JoinAll { futures: futures.into_iter().map(|f| Some(Box::pin(f))).collect(), outputs: Vec::new() }.await
+}
+
+struct JoinAll<T, Fut> {
+    futures: Vec<Option<Pin<Box<Fut>>>>,
+    outputs: Vec<Option<T>>,
+}
+
+// The futures are boxed and outputs are never pinned, so moving a `JoinAll` is fine.
+impl<T, Fut> Unpin for JoinAll<T, Fut> {}
+
+impl<T, Fut: Future<Output = T>> Future for JoinAll<T, Fut> {
+    type Output = Vec<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
+        let this = self.get_mut();
+        if this.outputs.len() < this.futures.len() {
+            this.outputs.resize_with(this.futures.len(), || None);
+        }
+        let mut pending = false;
+        for (slot, output) in this.futures.iter_mut().zip(this.outputs.iter_mut()) {
+            let Some(future) = slot else { continue };
+            match future.as_mut().poll(cx) {
+                Poll::Ready(value) => {
+                    *output = Some(value);
+                    *slot = None;
+                }
+                Poll::Pending => pending = true,
+            }
+        }
+        if pending {
+            return Poll::Pending;
+        }
+        Poll::Ready(this.outputs.drain(..).map(|output| output.expect("every future completed")).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use futures_lite::future::{block_on, zip};
 
     use super::*;
+
+    #[test]
+    fn join_all_runs_futures_concurrently_and_keeps_input_order() {
+        block_on(async {
+            let notify = Notify::new();
+            let waiting = notify.notified();
+            let futures: Vec<Pin<Box<dyn Future<Output = u32>>>> = vec![
+                Box::pin(async move {
+                    waiting.await;
+                    1
+                }),
+                Box::pin(async {
+                    notify.notify_all();
+                    2
+                }),
+                Box::pin(async { 3 }),
+            ];
+            // The first future can only finish because the second runs while it waits.
+            assert_eq!(join_all(futures).await, vec![1, 2, 3]);
+            assert!(join_all(Vec::<Pin<Box<dyn Future<Output = u32>>>>::new()).await.is_empty());
+        });
+    }
 
     #[test]
     fn mutex_serialises_and_notify_wakes() {

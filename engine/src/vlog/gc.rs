@@ -103,6 +103,9 @@ impl<F: FileSystem> ValueLog<F> {
     /// Every record of file `file_id`, verified, in file order. Damage anywhere in the file is
     /// `Error::Corruption` (the file was synced; it has no torn tail to forgive).
     pub async fn scan_file(&self, file_id: u32) -> Result<Vec<VlogRecord>> {
+        if file_id == self.active_file_id() {
+            self.write_buffered().await?;
+        }
         let (Some(file), Some(end)) = (self.handle(file_id), self.file_size(file_id)) else {
             return Err(Error::InvalidArgument(format!("value-log file {file_id} does not exist")));
         };

@@ -30,6 +30,13 @@
 //! No valid record is all zeros, so the scanner reads zeros from a record boundary to the next
 //! 4 KiB boundary as padding without ambiguity.
 //!
+//! A new file reserves `file_size_bytes` up front (`File::allocate`), so appends overwrite
+//! reserved zeros instead of growing the file (an O_DIRECT write past EOF is punted to a kernel
+//! worker and makes every sync commit a size change); the retiring file gives the unused rest
+//! back at rotation. Appends collect in a write buffer of `write_buffer_bytes` (records packed
+//! back to back, readable from memory) that is written, zero-padded to a whole block, when full,
+//! on `sync` and at rotation; so no written block is ever written again.
+//!
 //! # Durability and recovery
 //!
 //! The journal already holds every value, so an append is *not* synced before the write is
@@ -106,6 +113,11 @@ pub struct ValueLogOptions {
     pub compression: bool,
     /// Read size when scanning a file (recovery, GC).
     pub scan_read_bytes: usize,
+    /// Appends collect in memory and reach the file in writes of about this size (at the
+    /// latest on `sync` or rotation), so an append costs no device round trip; 0 writes each
+    /// append at once. Buffered values are lost by a crash exactly like unsynced ones, and the
+    /// journal replays both.
+    pub write_buffer_bytes: usize,
 }
 
 impl Default for ValueLogOptions {
@@ -115,6 +127,7 @@ impl Default for ValueLogOptions {
             gc_discard_ratio: 0.5,
             compression: true,
             scan_read_bytes: 1 << 20,
+            write_buffer_bytes: 1 << 20,
         }
     }
 }

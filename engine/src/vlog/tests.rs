@@ -10,7 +10,7 @@ use rand::{RngCore, SeedableRng};
 
 use super::*;
 use crate::io::mem::{CrashMode, Fault, FaultOp, MemFs};
-use crate::io::{FileSystem, OpenMode};
+use crate::io::{File, FileSystem, OpenMode};
 
 fn dir() -> &'static Path {
     Path::new("/db/vlog")
@@ -21,7 +21,84 @@ fn path_of(file_id: u32) -> PathBuf {
 }
 
 fn small_files() -> ValueLogOptions {
-    ValueLogOptions { file_size_bytes: 64 << 10, ..ValueLogOptions::default() }
+    ValueLogOptions { file_size_bytes: 64 << 10, ..write_through() }
+}
+
+/// Every append written at once: the layout tests below count on it.
+fn write_through() -> ValueLogOptions {
+    ValueLogOptions { write_buffer_bytes: 0, ..ValueLogOptions::default() }
+}
+
+fn buffered(write_buffer_bytes: usize) -> ValueLogOptions {
+    ValueLogOptions { file_size_bytes: 64 << 10, write_buffer_bytes, ..ValueLogOptions::default() }
+}
+
+#[test]
+fn buffered_appends_read_back_before_and_after_they_are_written_and_synced() {
+    block_on(async {
+        let fs = MemFs::new();
+        let vlog = open(&fs, buffered(16 << 10)).await;
+        let mut appended = Vec::new();
+        for n in 0..40u64 {
+            let entries = vec![entry(&format!("k{n}"), random_bytes(n, 1000 + n as usize * 37))];
+            let pointers = append(&vlog, &entries).await;
+            for (pointer, (key, value)) in pointers.iter().zip(&entries) {
+                assert_reads(&vlog, pointer, key, value).await;
+            }
+            appended.extend(pointers.into_iter().zip(entries));
+        }
+        let (first, second) = (&appended[0].0, &appended[1].0);
+        assert_eq!(second.offset, first.offset + u64::from(first.len), "records are packed in the buffer");
+        assert!(vlog.stats().bytes_written > 0, "a full buffer is written without a sync");
+        assert!(vlog.file_ids().len() > 1, "rotation writes the buffer first");
+        vlog.sync().await.expect("sync");
+        drop(vlog);
+        fs.crash(CrashMode::PowerLoss);
+        let vlog = open(&fs, buffered(16 << 10)).await;
+        for (pointer, (key, value)) in &appended {
+            assert_reads(&vlog, pointer, key, value).await;
+        }
+        let after = append(&vlog, &[entry("after", vec![5; 3000])]).await;
+        assert_reads(&vlog, &after[0], b"after", &[5; 3000]).await;
+        assert_eq!(after[0].offset % 4096, 0, "appends after reopen start on a fresh block");
+    });
+}
+
+#[test]
+fn unsynced_buffered_appends_are_lost_by_a_crash_like_unsynced_writes() {
+    block_on(async {
+        let fs = MemFs::new();
+        let vlog = open(&fs, buffered(1 << 20)).await;
+        let synced = append(&vlog, &[entry("s", vec![1; 100])]).await;
+        vlog.sync().await.expect("sync");
+        let lost = append(&vlog, &[entry("u", vec![2; 100])]).await;
+        assert_reads(&vlog, &lost[0], b"u", &[2; 100]).await;
+        drop(vlog);
+        fs.crash(CrashMode::ProcessKill);
+        let vlog = open(&fs, buffered(1 << 20)).await;
+        assert_reads(&vlog, &synced[0], b"s", &[1; 100]).await;
+        assert!(vlog.read(&lost[0]).await.expect_err("never written").is_corruption());
+    });
+}
+
+#[test]
+fn a_reserved_zero_tail_is_not_data_and_appends_continue_after_the_last_record() {
+    block_on(async {
+        let fs = MemFs::new();
+        let vlog = open(&fs, write_through()).await;
+        let first = append(&vlog, &[entry("a", vec![1; 10])]).await;
+        drop(vlog);
+        // What `allocate` does on a real file system: the size covers reserved zeros.
+        let file = fs.open(&path_of(1), OpenMode::ReadWrite).await.expect("open");
+        file.truncate(1 << 20).await.expect("reserve");
+        drop(file);
+        let vlog = open(&fs, write_through()).await;
+        assert_eq!(vlog.stats().bytes_truncated, 0);
+        let second = append(&vlog, &[entry("b", vec![2; 10])]).await;
+        assert_eq!(second[0].offset, HEADER_BYTES + 4096);
+        assert_reads(&vlog, &first[0], b"a", &[1; 10]).await;
+        assert_reads(&vlog, &second[0], b"b", &[2; 10]).await;
+    });
 }
 
 async fn open(fs: &MemFs, options: ValueLogOptions) -> ValueLog<MemFs> {
@@ -54,7 +131,7 @@ fn entry(key: &str, value: Vec<u8>) -> (Vec<u8>, Vec<u8>) {
 fn append_then_read_returns_every_kind_of_value() {
     block_on(async {
         let fs = MemFs::new();
-        let vlog = open(&fs, ValueLogOptions::default()).await;
+        let vlog = open(&fs, write_through()).await;
         let entries = vec![
             entry("small", b"v".to_vec()),
             entry("large-random", random_bytes(1, 1 << 20)),
@@ -77,7 +154,7 @@ fn append_then_read_returns_every_kind_of_value() {
 fn every_batch_starts_on_a_fresh_block() {
     block_on(async {
         let fs = MemFs::new();
-        let vlog = open(&fs, ValueLogOptions::default()).await;
+        let vlog = open(&fs, write_through()).await;
         let first = append(&vlog, &[entry("a", vec![1; 10])]).await;
         let second = append(&vlog, &[entry("b", vec![2; 10]), entry("c", vec![3; 10])]).await;
         assert_eq!(first[0].offset, HEADER_BYTES);
@@ -188,7 +265,7 @@ fn a_torn_tail_is_truncated_and_synced_values_survive() {
 fn a_flipped_byte_is_corruption_never_wrong_data() {
     block_on(async {
         let fs = MemFs::new();
-        let vlog = open(&fs, ValueLogOptions::default()).await;
+        let vlog = open(&fs, write_through()).await;
         let pointers = append(&vlog, &[entry("key", b"value".to_vec()), entry("big", vec![b'q'; 10_000])]).await;
         for pointer in &pointers {
             for index in 0..u64::from(pointer.len) {
@@ -207,7 +284,7 @@ fn a_flipped_byte_is_corruption_never_wrong_data() {
 fn bad_pointers_are_errors() {
     block_on(async {
         let fs = MemFs::new();
-        let vlog = open(&fs, ValueLogOptions::default()).await;
+        let vlog = open(&fs, write_through()).await;
         let good = append(&vlog, &[entry("key", b"value".to_vec())]).await[0];
         let missing = ValuePointer { file_id: 99, ..good };
         let error = vlog.read(&missing).await.expect_err("missing file");
@@ -269,7 +346,7 @@ fn discard_statistics_pick_the_most_discarded_eligible_file() {
 fn scan_file_returns_exactly_the_appended_records() {
     block_on(async {
         let fs = MemFs::new();
-        let vlog = open(&fs, ValueLogOptions::default()).await;
+        let vlog = open(&fs, write_through()).await;
         let mut expected = Vec::new();
         for batch in 0..5u64 {
             let entries: Vec<_> = (0..batch + 1)
@@ -391,7 +468,7 @@ fn remove_file_deletes_once_and_is_idempotent() {
 fn a_failed_write_refuses_appends_until_reopened() {
     block_on(async {
         let fs = MemFs::new();
-        let vlog = open(&fs, ValueLogOptions::default()).await;
+        let vlog = open(&fs, write_through()).await;
         let good = append(&vlog, &[entry("a", vec![1; 10])]).await;
         fs.inject(Fault { op: FaultOp::Write, path_contains: "vlog-".into(), count: 1 });
         assert!(vlog.append(&[(b"b", b"2")]).await.is_err());
@@ -400,7 +477,7 @@ fn a_failed_write_refuses_appends_until_reopened() {
         assert!(matches!(vlog.sync().await, Err(Error::Closed(_))));
         assert_reads(&vlog, &good[0], b"a", &[1; 10]).await;
         drop(vlog);
-        let vlog = open(&fs, ValueLogOptions::default()).await;
+        let vlog = open(&fs, write_through()).await;
         append(&vlog, &[entry("d", vec![4; 10])]).await;
     });
 }
@@ -409,7 +486,7 @@ fn a_failed_write_refuses_appends_until_reopened() {
 fn sync_is_skipped_when_nothing_was_appended() {
     block_on(async {
         let fs = MemFs::new();
-        let vlog = open(&fs, ValueLogOptions::default()).await;
+        let vlog = open(&fs, write_through()).await;
         let before = fs.sync_count();
         vlog.sync().await.expect("sync");
         assert_eq!(fs.sync_count(), before);
@@ -442,13 +519,13 @@ fn a_blank_newest_file_is_recreated_but_a_damaged_older_header_fails_open() {
 
 #[test]
 fn options_are_validated() {
-    assert!(ValueLogOptions::default().validate().is_ok());
+    assert!(write_through().validate().is_ok());
     let bad = [
-        ValueLogOptions { file_size_bytes: 4096, ..ValueLogOptions::default() },
-        ValueLogOptions { gc_discard_ratio: 0.0, ..ValueLogOptions::default() },
-        ValueLogOptions { gc_discard_ratio: 1.5, ..ValueLogOptions::default() },
-        ValueLogOptions { gc_discard_ratio: f64::NAN, ..ValueLogOptions::default() },
-        ValueLogOptions { scan_read_bytes: 10, ..ValueLogOptions::default() },
+        ValueLogOptions { file_size_bytes: 4096, ..write_through() },
+        ValueLogOptions { gc_discard_ratio: 0.0, ..write_through() },
+        ValueLogOptions { gc_discard_ratio: 1.5, ..write_through() },
+        ValueLogOptions { gc_discard_ratio: f64::NAN, ..write_through() },
+        ValueLogOptions { scan_read_bytes: 10, ..write_through() },
     ];
     for options in bad {
         assert!(options.validate().is_err(), "{options:?}");
@@ -460,7 +537,7 @@ proptest::proptest! {
     fn reading_a_garbage_pointer_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 16)) {
         block_on(async {
             let fs = MemFs::new();
-            let vlog = open(&fs, ValueLogOptions::default()).await;
+            let vlog = open(&fs, write_through()).await;
             append(&vlog, &[entry("a", vec![1; 5000])]).await;
             let pointer = ValuePointer::decode(&bytes).expect("16 bytes always decode");
             let _ = vlog.read(&pointer).await;
@@ -478,7 +555,7 @@ fn works_on_real_o_direct_files() {
     let handle = glommio::LocalExecutorBuilder::default()
         .spawn(move || async move {
             let fs = crate::io::dma::DmaFs::new(&path).await.expect("dma fs");
-            let options = ValueLogOptions { file_size_bytes: 256 << 10, ..ValueLogOptions::default() };
+            let options = ValueLogOptions { file_size_bytes: 256 << 10, ..write_through() };
             let big = random_bytes(3, 1 << 20);
             let mut pointers = Vec::new();
             {

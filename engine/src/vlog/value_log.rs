@@ -33,6 +33,13 @@ pub struct VlogRecord {
     pub pointer: ValuePointer,
 }
 
+/// Appends of the active file not yet written: `buf` belongs at aligned file offset `start`.
+#[derive(Debug, Default)]
+struct Tail {
+    start: u64,
+    buf: Vec<u8>,
+}
+
 /// An open value-log file.
 pub(super) struct FileEntry<Fl> {
     pub(super) file: Rc<Fl>,
@@ -49,6 +56,8 @@ pub struct ValueLog<F: FileSystem> {
     pub(super) active_id: Cell<u32>,
     /// True when the active file has writes its last sync did not cover.
     unsynced: Cell<bool>,
+    /// Buffered appends to the active file (see `ValueLogOptions::write_buffer_bytes`).
+    tail: RefCell<Tail>,
     /// Why appends are refused, after a failed write or sync.
     failure: RefCell<Option<String>>,
     /// Serialises appends, syncs, rotations and deletions.
@@ -86,7 +95,7 @@ impl<F: FileSystem> ValueLog<F> {
                 last
             }
             None => {
-                files.insert(1, create_file(&fs, dir, 1).await?);
+                files.insert(1, create_file(&fs, dir, 1, options.file_size_bytes).await?);
                 stats.files_created += 1;
                 1
             }
@@ -98,6 +107,7 @@ impl<F: FileSystem> ValueLog<F> {
             files: RefCell::new(files),
             active_id: Cell::new(active_id),
             unsynced: Cell::new(false),
+            tail: RefCell::new(Tail::default()),
             failure: RefCell::new(None),
             writer: LocalMutex::new(),
             gc: RefCell::new(GcState::default()),
@@ -105,12 +115,90 @@ impl<F: FileSystem> ValueLog<F> {
         })
     }
 
-    /// Appends `(key, value)` records as one batch (one write, starting on a fresh 4 KiB
-    /// boundary) and returns their pointers in order. Not synced: see [`ValueLog::sync`].
+    /// Appends `(key, value)` records and returns their pointers in order. Not synced: see
+    /// [`ValueLog::sync`]. Without a write buffer the records are one write starting on a
+    /// fresh 4 KiB boundary; with one they join the buffer, which is written once full.
     pub async fn append(&self, records: &[(&[u8], &[u8])]) -> Result<Vec<ValuePointer>> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
+        if self.options.write_buffer_bytes == 0 {
+            return self.append_through(records).await;
+        }
+        let (batch, record_lens) = encode_records(records, self.options.compression)?;
+        let _guard = self.writer.lock().await;
+        self.check_healthy()?;
+        self.rotate_if_needed(align_up(batch.len() as u64, IO_ALIGN as u64)).await?;
+        let (file_id, offset) = self.buffer_records(&batch, record_lens.len());
+        let pointers = self.pointers(file_id, offset, &record_lens);
+        if self.tail.borrow().buf.len() >= self.options.write_buffer_bytes {
+            self.write_tail().await?;
+        }
+        Ok(pointers)
+    }
+
+    /// Adds encoded records to the buffer; returns the file and offset of the first.
+    fn buffer_records(&self, batch: &[u8], record_count: usize) -> (u32, u64) {
+        let file_id = self.active_id.get();
+        let end = self.file_size(file_id).expect("the active file is always open");
+        let mut tail = self.tail.borrow_mut();
+        if tail.buf.is_empty() {
+            tail.start = align_up(end, IO_ALIGN as u64);
+        }
+        let offset = tail.start + tail.buf.len() as u64;
+        tail.buf.extend_from_slice(batch);
+        drop(tail);
+        self.entry_mut(file_id, |entry| entry.size_bytes = offset + batch.len() as u64);
+        let mut stats = self.stats.borrow_mut();
+        stats.records_written += record_count as u64;
+        (file_id, offset)
+    }
+
+    /// Writes the buffer, zero-padded to a whole block, to the active file. The next append
+    /// starts on a fresh block, so no written block is ever written again. The caller holds
+    /// the writer lock.
+    async fn write_tail(&self) -> Result<()> {
+        let (start, mut data) = {
+            let tail = self.tail.borrow();
+            (tail.start, tail.buf.clone())
+        };
+        if data.is_empty() {
+            return Ok(());
+        }
+        let records_bytes = data.len() as u64;
+        pad_to_alignment(&mut data);
+        let file_id = self.active_id.get();
+        let file = self.handle(file_id).expect("the active file is always open");
+        if let Err(error) = file.write_at(start, &data).await {
+            return Err(self.fail(error));
+        }
+        self.tail.borrow_mut().buf.clear();
+        self.unsynced.set(true);
+        self.gc.borrow_mut().add_discard(file_id, data.len() as u64 - records_bytes);
+        self.stats.borrow_mut().bytes_written += data.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the buffered appends (not synced).
+    pub(super) async fn write_buffered(&self) -> Result<()> {
+        let _guard = self.writer.lock().await;
+        self.check_healthy()?;
+        self.write_tail().await
+    }
+
+    /// The bytes at `pointer` when they are still in the write buffer.
+    fn read_buffered(&self, pointer: &ValuePointer) -> Option<Bytes> {
+        let tail = self.tail.borrow();
+        if pointer.file_id != self.active_id.get() || pointer.offset < tail.start || tail.buf.is_empty() {
+            return None;
+        }
+        let start = usize::try_from(pointer.offset - tail.start).ok()?;
+        let bytes = tail.buf.get(start..start.checked_add(pointer.len as usize)?)?;
+        Some(Bytes::copy_from_slice(bytes))
+    }
+
+    /// Appends as one aligned write, at once (no write buffer).
+    async fn append_through(&self, records: &[(&[u8], &[u8])]) -> Result<Vec<ValuePointer>> {
         let (batch, record_lens) = encode_batch(records, self.options.compression)?;
         let _guard = self.writer.lock().await;
         self.check_healthy()?;
@@ -132,6 +220,12 @@ impl<F: FileSystem> ValueLog<F> {
         let mut stats = self.stats.borrow_mut();
         stats.records_written += record_lens.len() as u64;
         stats.bytes_written += batch.len() as u64;
+        drop(stats);
+        self.pointers(file_id, offset, record_lens)
+    }
+
+    /// Pointers of records of `record_lens` laid out back to back from `offset`.
+    fn pointers(&self, file_id: u32, offset: u64, record_lens: &[u32]) -> Vec<ValuePointer> {
         let mut position = offset;
         record_lens
             .iter()
@@ -150,8 +244,10 @@ impl<F: FileSystem> ValueLog<F> {
         self.sync_active().await
     }
 
-    /// Syncs the active file if it has unsynced writes. The caller holds the writer lock.
+    /// Writes the buffer and syncs the active file if it has unsynced writes. The caller
+    /// holds the writer lock.
     async fn sync_active(&self) -> Result<()> {
+        self.write_tail().await?;
         if !self.unsynced.get() {
             return Ok(());
         }
@@ -170,17 +266,30 @@ impl<F: FileSystem> ValueLog<F> {
         if offset == HEADER_BYTES || offset + batch_bytes <= self.options.file_size_bytes {
             return Ok(());
         }
-        // The retiring file is synced now so that only the newest file can ever be torn.
+        // The retiring file gives back its unused reserved space, and is synced now so that
+        // only the newest file can ever be torn.
+        self.release_reserved_space().await?;
         self.sync_active().await?;
         let next_id =
             self.active_id.get().checked_add(1).ok_or_else(|| Error::Closed("value-log file ids exhausted".into()))?;
-        let entry = create_file(&self.fs, &self.dir, next_id).await?;
+        let entry = create_file(&self.fs, &self.dir, next_id, self.options.file_size_bytes).await?;
         self.files.borrow_mut().insert(next_id, entry);
         self.active_id.set(next_id);
         // `create_file` synced the new file's header.
         self.unsynced.set(false);
         self.stats.borrow_mut().files_created += 1;
         tracing::debug!(file_id = next_id, "value log rotated to a new file");
+        Ok(())
+    }
+
+    /// Cuts the active file's zero tail of reserved space. The caller holds the writer lock.
+    async fn release_reserved_space(&self) -> Result<()> {
+        self.write_tail().await?;
+        let (_, file, end) = self.active_append_position();
+        if let Err(error) = file.truncate(end).await {
+            return Err(self.fail(error));
+        }
+        self.unsynced.set(true);
         Ok(())
     }
 
@@ -194,9 +303,23 @@ impl<F: FileSystem> ValueLog<F> {
 
     /// Reads the record `pointer` addresses and returns its key and value, verified.
     pub async fn read(&self, pointer: &ValuePointer) -> Result<(Bytes, Bytes)> {
+        let bytes = self.read_record(pointer).await?;
+        Self::decode_read(pointer, &bytes)
+    }
+
+    /// The stored bytes of the record `pointer` addresses, not yet verified (a cache can keep
+    /// them as stored, compressed, and [`ValueLog::decode_read`] them on every hit).
+    pub async fn read_record(&self, pointer: &ValuePointer) -> Result<Bytes> {
         let file = self.checked_handle(pointer)?;
-        let bytes = read_exact_at(&*file, pointer.offset, pointer.len as usize, WHAT_POINTER).await?;
-        let record = decode_record(&bytes).map_err(|error| with_pointer(error, pointer))?;
+        match self.read_buffered(pointer) {
+            Some(bytes) => Ok(bytes),
+            None => read_exact_at(&*file, pointer.offset, pointer.len as usize, WHAT_POINTER).await,
+        }
+    }
+
+    /// Verifies and decodes record bytes [`ValueLog::read_record`] returned for `pointer`.
+    pub fn decode_read(pointer: &ValuePointer, bytes: &Bytes) -> Result<(Bytes, Bytes)> {
+        let record = decode_record(bytes).map_err(|error| with_pointer(error, pointer))?;
         let value = record.value().map_err(|error| with_pointer(error, pointer))?;
         Ok((record.key, value))
     }
@@ -278,13 +401,19 @@ impl<F: FileSystem> ValueLog<F> {
 
 /// Encodes records into one zero-padded batch; returns it and each record's length.
 fn encode_batch(records: &[(&[u8], &[u8])], compression: bool) -> Result<(Vec<u8>, Vec<u32>)> {
+    let (mut batch, record_lens) = encode_records(records, compression)?;
+    pad_to_alignment(&mut batch);
+    Ok((batch, record_lens))
+}
+
+/// Encodes records back to back; returns them and each record's length.
+fn encode_records(records: &[(&[u8], &[u8])], compression: bool) -> Result<(Vec<u8>, Vec<u32>)> {
     let capacity = records.iter().map(|(key, value)| key.len() + value.len() + 16).sum();
     let mut batch = Vec::with_capacity(capacity);
     let mut record_lens = Vec::with_capacity(records.len());
     for (key, value) in records {
         record_lens.push(encode_record(&mut batch, key, value, compression)?);
     }
-    pad_to_alignment(&mut batch);
     Ok((batch, record_lens))
 }
 
@@ -358,25 +487,34 @@ async fn recover_active<F: FileSystem>(
     if header_is_blank(&header) {
         tracing::warn!(file_id, "value-log file has a blank header (crash while creating it); rewriting it");
         drop(file);
-        return create_file(fs, dir, file_id).await;
+        return create_file(fs, dir, file_id, options.file_size_bytes).await;
     }
     verify_header(&header, file_id)?;
     let size_bytes = file.size().await?;
     let end = scan_records(&file, file_id, size_bytes, options.scan_read_bytes, |_, _| Ok(())).await?;
     let Some(damage) = end.damage else {
-        return Ok(FileEntry { file: Rc::new(file), size_bytes });
+        // Zeros after the last record are padding or reserved space: appends continue there.
+        return Ok(FileEntry { file: Rc::new(file), size_bytes: end.valid_end });
     };
     tracing::warn!(file_id, %damage, valid_end = end.valid_end, "truncating the torn tail of the value log");
     file.truncate(end.valid_end).await?;
+    file.allocate(options.file_size_bytes).await?;
     file.sync().await?;
     stats.bytes_truncated += size_bytes - end.valid_end;
     Ok(FileEntry { file: Rc::new(file), size_bytes: end.valid_end })
 }
 
-/// Creates file `file_id` with its header block, synced, and makes its name durable.
-async fn create_file<F: FileSystem>(fs: &F, dir: &Path, file_id: u32) -> Result<FileEntry<F::File>> {
+/// Creates file `file_id` with its header block and `reserve_bytes` of reserved space (so
+/// appends overwrite instead of growing the file), synced, and makes its name durable.
+async fn create_file<F: FileSystem>(
+    fs: &F,
+    dir: &Path,
+    file_id: u32,
+    reserve_bytes: u64,
+) -> Result<FileEntry<F::File>> {
     let file = fs.open(&join(dir, &file_name(file_id)), OpenMode::CreateTruncate).await?;
     file.write_at(0, &encode_header(file_id)).await?;
+    file.allocate(reserve_bytes).await?;
     file.sync().await?;
     fs.sync_dir(dir).await?;
     Ok(FileEntry { file: Rc::new(file), size_bytes: HEADER_BYTES })
