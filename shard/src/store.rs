@@ -205,42 +205,5 @@ pub fn decode_live(raw: &Bytes, now_ms: u64) -> Option<StoredValue> {
     StoredValue::decode(raw).filter(|value| !value.is_expired(now_ms))
 }
 
-/// Awaits every future, polling them concurrently; results in input order.
-pub async fn join_all<T, Fut: std::future::Future<Output = T>>(futures: Vec<Fut>) -> Vec<T> {
-    JoinAll { pending: futures.into_iter().map(|f| Some(Box::pin(f))).collect(), results: Vec::new() }.await
-}
-
-struct JoinAll<T, Fut> {
-    pending: Vec<Option<std::pin::Pin<Box<Fut>>>>,
-    results: Vec<Option<T>>,
-}
-
-// The futures are boxed and results are never pinned, so moving the struct is fine.
-impl<T, Fut> Unpin for JoinAll<T, Fut> {}
-
-impl<T, Fut: std::future::Future<Output = T>> std::future::Future for JoinAll<T, Fut> {
-    type Output = Vec<T>;
-    fn poll(self: std::pin::Pin<&mut Self>, context: &mut std::task::Context<'_>) -> std::task::Poll<Vec<T>> {
-        // Every field is Unpin (futures are boxed), so the struct may be moved through.
-        let this = self.get_mut();
-        if this.results.len() < this.pending.len() {
-            this.results.resize_with(this.pending.len(), || None);
-        }
-        let mut done = true;
-        for (slot, result) in this.pending.iter_mut().zip(this.results.iter_mut()) {
-            if let Some(future) = slot {
-                match future.as_mut().poll(context) {
-                    std::task::Poll::Ready(value) => {
-                        *result = Some(value);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => done = false,
-                }
-            }
-        }
-        if !done {
-            return std::task::Poll::Pending;
-        }
-        std::task::Poll::Ready(this.results.drain(..).map(|r| r.expect("every future finished")).collect())
-    }
-}
+/// Awaits futures of one task concurrently (shared with the engine).
+pub use nokv_engine::sync::join_all;
