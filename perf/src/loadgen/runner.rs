@@ -63,8 +63,11 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
         let plan = ThreadPlan::new(args, thread, addr, workload.clone());
         let channels = ThreadChannels { ticks: tick_tx.clone(), ready: ready_tx.clone(), go: go_rx };
         let placement = args.cpu_of_thread(thread).map_or(Placement::Unbound, Placement::Fixed);
-        let executor = LocalExecutorBuilder::new(placement)
-            .name(&format!("loadgen-{thread}"))
+        let mut builder = LocalExecutorBuilder::new(placement).name(&format!("loadgen-{thread}"));
+        if args.spin_before_park_us > 0 {
+            builder = builder.spin_before_park(Duration::from_micros(args.spin_before_park_us));
+        }
+        let executor = builder
             .spawn(move || thread_main(plan, channels))
             .map_err(|e| anyhow!("starting executor {thread}: {e}"))?;
         executors.push(executor);
