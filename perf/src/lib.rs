@@ -3,5 +3,8 @@
 //!
 //! - [`dbbench`]: db_bench's key and value generators and its report format, so NoKV's
 //!   `engine_bench` and RocksDB's `db_bench` run the same data and print the same lines.
+//! - [`loadgen`]: the RESP load generator (pipelined, many connections, zipfian keys, value-size
+//!   mixes, MGET/MSET fan-out, HDR histograms and a per-second timeline).
 
 pub mod dbbench;
+pub mod loadgen;
