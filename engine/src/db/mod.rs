@@ -324,9 +324,8 @@ impl<F: FileSystem> Engine<F> {
             }
             let notified = self.inner.events.notified();
             // Value-log GC goes last: it only pays once compaction has counted discarded bytes.
-            let worked = self.flush_oldest().await?
-                || self.compact_once().await?
-                || self.gc_value_log().await?.is_some();
+            let worked =
+                self.flush_oldest().await? || self.compact_once().await? || self.gc_value_log().await?.is_some();
             if worked {
                 self.inner.events.notify_all();
                 futures_lite::future::yield_now().await;
