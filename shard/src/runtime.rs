@@ -280,15 +280,23 @@ fn spawn_raft_loops(core: &Rc<Core>, raft: &Rc<RaftStore<DmaFs, Applier>>) {
 fn spawn_log_compaction(engine: &Engine<DmaFs>, raft: &Rc<RaftStore<DmaFs, Applier>>, queue: glommio::TaskQueueHandle) {
     let engine = engine.clone();
     let raft = raft.clone();
+    // Each compaction is a synced journal write, so only regions whose flushed watermark moved
+    // are compacted; the loop ends with the engine or the raft store.
     let task = async move {
+        let mut compacted: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
         while !engine.is_closed() {
             engine.changed().await;
             for region in raft.regions() {
                 let flushed = engine.flushed_index(region);
-                if flushed > 0
-                    && let Err(error) = raft.compact_log(region, flushed).await
-                {
-                    tracing::warn!(region, %error, "raft log compaction failed");
+                if flushed == 0 || compacted.get(&region) == Some(&flushed) {
+                    continue;
+                }
+                match raft.compact_log(region, flushed).await {
+                    Ok(()) => {
+                        compacted.insert(region, flushed);
+                    }
+                    Err(nokv_raft::RaftError::Closed) => return,
+                    Err(error) => tracing::warn!(region, %error, "raft log compaction failed"),
                 }
             }
         }
