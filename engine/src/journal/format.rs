@@ -218,7 +218,9 @@ pub fn frame_payload(flags: u8, stored: &[u8]) -> Result<Bytes> {
 fn decompress(stored: &[u8]) -> Result<Bytes> {
     let (size, _) =
         lz4_flex::block::uncompressed_size(stored).map_err(|e| Error::corruption(WHAT, format!("lz4 size: {e}")))?;
-    if size > MAX_RECORD_PAYLOAD_BYTES {
+    // lz4 cannot expand more than 255x, so a larger claim is damage; checking it first keeps a
+    // corrupt size from allocating up to the record limit (found by the journal fuzz target).
+    if size > MAX_RECORD_PAYLOAD_BYTES || size > stored.len().saturating_mul(255) {
         return Err(Error::corruption(WHAT, format!("lz4 size {size} over the limit")));
     }
     let payload =

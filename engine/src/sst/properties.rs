@@ -84,7 +84,7 @@ impl TableMeta {
         let mut reader = Reader::new(payload);
         let meta = decode_fields(&mut reader, file_size_bytes)
             .ok_or_else(|| Error::corruption("sst properties", "truncated properties"))?;
-        let empty = meta.entry_count + meta.range_tombstone_count == 0;
+        let empty = meta.entry_count == 0 && meta.range_tombstone_count == 0;
         if empty || key::parse_internal(&meta.smallest).is_none() || key::parse_internal(&meta.largest).is_none() {
             return Err(Error::corruption("sst properties", "missing or malformed key bounds"));
         }
