@@ -2,6 +2,8 @@
 //! value-log record. Each is detected (an error, or a truncated tail of unacknowledged writes);
 //! none is ever returned as wrong data.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use futures_lite::future::block_on;
@@ -16,15 +18,7 @@ fn options() -> EngineOptions {
 
 /// Incompressible bytes derived from the key (so value-log records keep their size).
 fn value(key: usize, len: usize) -> Vec<u8> {
-    let mut state = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
+    common::incompressible(key as u64, len)
 }
 
 fn files_under(fs: &MemFs, dir: &str) -> Vec<PathBuf> {

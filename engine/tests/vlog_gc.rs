@@ -2,6 +2,8 @@
 //! the old value-log files GC candidates; GC relocates the live values, the next flush makes
 //! that durable and the files are deleted; every live value still reads back, also after reopen.
 
+mod common;
+
 use std::path::Path;
 
 use futures_lite::future::block_on;
@@ -17,15 +19,7 @@ fn options() -> EngineOptions {
 
 /// 8 KiB that lz4 cannot shrink, so the values fill several value-log files.
 fn value(key: usize, generation: u8) -> Vec<u8> {
-    let mut state = (key as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(generation);
-    (0..8192)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
+    common::incompressible(((key as u64 + 1) << 8) | u64::from(generation), 8192)
 }
 
 #[test]
