@@ -162,13 +162,16 @@ fn decode_level(reader: &mut Reader<'_>) -> Option<Result<usize>> {
     })
 }
 
+/// A column family and level, as file additions and deletions both start with them.
+fn decode_cf_level(reader: &mut Reader<'_>) -> Option<Result<(Cf, usize)>> {
+    let cf = decode_cf(reader)?;
+    let level = decode_level(reader)?;
+    Some(cf.and_then(|cf| level.map(|level| (cf, level))))
+}
+
 fn decode_file(reader: &mut Reader<'_>) -> Option<Result<FileMeta>> {
-    let cf = match decode_cf(reader)? {
-        Ok(cf) => cf,
-        Err(e) => return Some(Err(e)),
-    };
-    let level = match decode_level(reader)? {
-        Ok(level) => level,
+    let (cf, level) = match decode_cf_level(reader)? {
+        Ok(location) => location,
         Err(e) => return Some(Err(e)),
     };
     let (id, size_bytes, entry_count, max_seq) =
@@ -186,17 +189,10 @@ fn decode_field(reader: &mut Reader<'_>, edit: &mut VersionEdit) -> Option<Resul
             Ok(file) => edit.added.push(file),
             Err(e) => return Some(Err(e)),
         },
-        TAG_DELETE => {
-            let cf = match decode_cf(reader)? {
-                Ok(cf) => cf,
-                Err(e) => return Some(Err(e)),
-            };
-            let level = match decode_level(reader)? {
-                Ok(level) => level,
-                Err(e) => return Some(Err(e)),
-            };
-            edit.deleted.push((cf, level, reader.varint()?));
-        }
+        TAG_DELETE => match decode_cf_level(reader)? {
+            Ok((cf, level)) => edit.deleted.push((cf, level, reader.varint()?)),
+            Err(e) => return Some(Err(e)),
+        },
         TAG_NEXT_FILE => edit.next_file_id = Some(reader.varint()?),
         TAG_LAST_SEQ => edit.last_seq = Some(reader.varint()?),
         TAG_APPLIED => edit.applied.push((reader.varint()?, reader.varint()?)),
