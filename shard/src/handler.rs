@@ -27,13 +27,14 @@ impl Handler for NodeHandler {
         for request in requests {
             let started = Instant::now();
             let name = request.spec.full_name();
-            let args_for_log = self.core.slowlog.borrow().wants_args().then(|| request.args.clone());
+            // The arguments are kept for a possible slow-log entry only while the slow log is on.
+            let threshold = self.core.node.config.slowlog_log_slower_than_us();
+            let args_for_log = (threshold >= 0).then(|| request.args.clone());
             let reply = execute_request(&self.core, conn, request.spec, request.args).await;
             let elapsed_us = started.elapsed().as_micros() as u64;
             let failed = matches!(reply, Reply::Error(_));
             self.core.stats.borrow_mut().record(name, elapsed_us, failed);
             if let Some(args) = args_for_log {
-                let threshold = self.core.node.config.slowlog_log_slower_than_us();
                 let max_len = self.core.node.config.slowlog_max_len();
                 self.core.slowlog.borrow_mut().maybe_log(&args, elapsed_us, threshold, max_len, conn);
             }

@@ -122,11 +122,6 @@ const SLOWLOG_MAX_ARGS: usize = 32;
 const SLOWLOG_MAX_ARG_BYTES: usize = 128;
 
 impl SlowLog {
-    /// True when the next command's arguments must be kept for a possible entry.
-    pub fn wants_args(&self) -> bool {
-        true
-    }
-
     /// Logs the command if it was slower than `threshold_us` (negative: never; 0: always).
     pub fn maybe_log(
         &mut self,
