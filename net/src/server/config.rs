@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::frame::ParseLimits;
+use crate::server::output::OutputBufferLimit;
 
 /// Redis's `PROTO_IOBUF_LEN`: how much one read asks for at least.
 const DEFAULT_READ_CHUNK_BYTES: usize = 16 * 1024;
@@ -9,12 +10,19 @@ const DEFAULT_READ_CHUNK_BYTES: usize = 16 * 1024;
 /// Options of one core's server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// `maxclients`: connections allowed at once across every core sharing the client counter
+    /// `maxclients` (starting value; see [`crate::server::LiveSettings`] for the live one):
+    /// connections allowed at once across every core sharing the client counter
     /// (see [`crate::server::Server::with_client_count`]); past it a new client gets
     /// `-ERR max number of clients reached` and is closed. Redis's default 10000.
     pub maxclients: usize,
     /// `timeout`: close a client idle for this many seconds; 0 never does (Redis's default).
+    /// A starting value, like the two options below (CONFIG SET changes the live settings).
     pub timeout_secs: u64,
+    /// `protected-mode` (Redis's default yes): without a password, only loopback clients are
+    /// served; others get Redis's `-DENIED` text and are closed.
+    pub protected_mode: bool,
+    /// The `normal` class of `client-output-buffer-limit` (Redis's default `0 0 0`: none).
+    pub client_output_buffer_limit: OutputBufferLimit,
     /// `tcp-keepalive` in seconds (Redis's default 300). Recorded for CONFIG GET; not applied
     /// to sockets yet, because neither glommio nor the workspace's crates offer a safe
     /// `setsockopt(SO_KEEPALIVE)`.
@@ -37,6 +45,8 @@ impl Default for ServerConfig {
         Self {
             maxclients: 10_000,
             timeout_secs: 0,
+            protected_mode: true,
+            client_output_buffer_limit: OutputBufferLimit::default(),
             tcp_keepalive_secs: 300,
             parse_limits: ParseLimits::default(),
             core_id: 0,
@@ -57,6 +67,9 @@ impl ServerConfig {
         // Redis bounds `timeout` by INT_MAX seconds.
         if self.timeout_secs > i32::MAX as u64 {
             return Err(invalid("timeout", "must be at most 2147483647 seconds"));
+        }
+        if self.client_output_buffer_limit.soft_secs > i32::MAX as u64 {
+            return Err(invalid("client-output-buffer-limit", "soft seconds must be at most 2147483647"));
         }
         if self.tcp_keepalive_secs > i32::MAX as u64 {
             return Err(invalid("tcp-keepalive", "must be at most 2147483647 seconds"));

@@ -1,4 +1,11 @@
 //! One client's task: read, process, write, until something closes the connection.
+//!
+//! A read waits for bytes, the close signal, or the live `timeout` (idle clients close). The
+//! buffered requests are processed in rounds: a round ends when the output reaches the write
+//! threshold (see `server/output.rs`), its replies are written, and the next round runs before
+//! the next read, so a client that does not read holds at most one round's output and stops
+//! its own task, never the server. A write waits for the socket, the close signal, or the
+//! soft output limit's deadline.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -10,8 +17,10 @@ use futures_lite::future;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 
+use super::output::Verdict;
 use super::registry::{BufferUsage, ClientInfo};
 use super::session::{Flow, Session};
+use super::settings::LiveSettings;
 use super::signal::{CloseLevel, CloseSignal};
 use super::{ClientSlot, Shared};
 use crate::handler::{ConnectionState, Handler};
@@ -22,6 +31,8 @@ const MAX_READ_BYTES: usize = 1024 * 1024;
 const IDLE_BUFFER_MAX_CHUNKS: usize = 4;
 /// An output buffer larger than this is given back once written.
 const IDLE_OUTPUT_MAX_BYTES: usize = 1024 * 1024;
+/// How often a waiting read re-reads the live `timeout`.
+const IDLE_RECHECK: Duration = Duration::from_secs(1);
 
 /// Serves one accepted client until it closes; `_slot` holds its place under `maxclients`.
 pub(crate) async fn run<H: Handler + 'static>(
@@ -31,7 +42,7 @@ pub(crate) async fn run<H: Handler + 'static>(
     _slot: ClientSlot,
 ) {
     let conn = connection_state(&stream, id);
-    if let Err(error) = configure(&stream, shared.config.timeout_secs) {
+    if let Err(error) = configure(&stream) {
         tracing::debug!(client = id, %error, "socket options");
     }
     let signal = shared.registry.register(ClientInfo::of(&conn, BufferUsage::default()));
@@ -52,12 +63,8 @@ fn connection_state(stream: &TcpStream, id: u64) -> ConnectionState {
     conn
 }
 
-fn configure(stream: &TcpStream, timeout_secs: u64) -> glommio::Result<(), ()> {
+fn configure(stream: &TcpStream) -> glommio::Result<(), ()> {
     stream.set_nodelay(true)?;
-    if timeout_secs > 0 {
-        // A read waiting longer than `timeout` means the client was idle that long.
-        stream.set_read_timeout(Some(Duration::from_secs(timeout_secs)))?;
-    }
     Ok(())
 }
 
@@ -73,7 +80,8 @@ async fn serve<H: Handler>(
     let mut input = BytesMut::with_capacity(chunk_bytes);
     let mut out = BytesMut::new();
     loop {
-        let Some(read_bytes) = read_some(stream, &mut input, chunk_bytes, signal).await? else {
+        let idle_since = session.conn.last_interaction_at;
+        let Some(read_bytes) = read_some(shared, stream, &mut input, chunk_bytes, signal, idle_since).await? else {
             return Ok(());
         };
         shared.stats.input(read_bytes);
@@ -82,12 +90,7 @@ async fn serve<H: Handler>(
             tracing::warn!(client = session.conn.id, "closing a client that reached the max query buffer length");
             return Ok(());
         }
-        let flow = session.process(&mut input, &mut out).await;
-        if signal.level() == CloseLevel::Now {
-            return Ok(());
-        }
-        write_replies(shared, session, stream, &out, signal).await?;
-        if flow == Flow::Close || signal.level() != CloseLevel::Open {
+        if !process_and_write(shared, session, stream, &mut input, &mut out, signal).await? {
             return Ok(());
         }
         reclaim(&mut input, &mut out, chunk_bytes);
@@ -95,26 +98,57 @@ async fn serve<H: Handler>(
     }
 }
 
-/// Reads once, appending to `input`; `None` at end of stream or when the connection must
-/// stop reading.
-async fn read_some(
+/// Runs the buffered requests and writes their replies, in several rounds when the output
+/// reaches the write threshold; false when the connection must close.
+async fn process_and_write<H: Handler>(
+    shared: &Shared<H>,
+    session: &mut Session<H>,
+    stream: &mut TcpStream,
+    input: &mut BytesMut,
+    out: &mut BytesMut,
+    signal: &CloseSignal,
+) -> io::Result<bool> {
+    // Each round consumes at least one request or closes, so the input bounds the rounds.
+    loop {
+        let flow = session.process(input, out).await;
+        if signal.level() == CloseLevel::Now {
+            return Ok(false);
+        }
+        if !write_replies(shared, session, stream, out, signal).await? {
+            return Ok(false);
+        }
+        if flow == Flow::Close || signal.level() != CloseLevel::Open {
+            return Ok(false);
+        }
+        out.clear();
+        if flow != Flow::More {
+            return Ok(true);
+        }
+    }
+}
+
+/// Reads once, appending to `input`; `None` at end of stream, when the client was idle past
+/// `timeout`, or when the connection must stop reading.
+async fn read_some<H>(
+    shared: &Shared<H>,
     stream: &mut TcpStream,
     input: &mut BytesMut,
     chunk_bytes: usize,
     signal: &CloseSignal,
+    idle_since: Instant,
 ) -> io::Result<Option<usize>> {
     let start = input.len();
     // A large request in progress is read in larger pieces, up to MAX_READ_BYTES.
     let want_bytes = chunk_bytes.max(start.min(MAX_READ_BYTES));
     input.resize(start + want_bytes, 0);
+    let stop = future::or(signal.reached(CloseLevel::Graceful), idle_expired(&shared.settings, idle_since));
     let read = future::or(async { Some(stream.read(&mut input[start..]).await) }, async {
-        signal.reached(CloseLevel::Graceful).await;
+        stop.await;
         None
     })
     .await;
     let read_bytes = match read {
         Some(Ok(read_bytes)) => read_bytes,
-        Some(Err(error)) if error.kind() == io::ErrorKind::TimedOut => 0,
         Some(Err(error)) => {
             input.truncate(start);
             return Err(error);
@@ -125,28 +159,87 @@ async fn read_some(
     Ok((read_bytes > 0).then_some(read_bytes))
 }
 
-/// Writes a read's replies with one `write_all`, unless the client is killed meanwhile.
+/// Completes once the client has been idle longer than the live `timeout` (re-read every
+/// [`IDLE_RECHECK`], so CONFIG SET timeout reaches waiting connections).
+async fn idle_expired(settings: &LiveSettings, idle_since: Instant) {
+    loop {
+        let timeout_secs = settings.timeout_secs();
+        let mut wait = IDLE_RECHECK;
+        if timeout_secs > 0 {
+            let deadline = idle_since + Duration::from_secs(timeout_secs);
+            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|left| !left.is_zero()) else {
+                return;
+            };
+            wait = wait.min(left);
+        }
+        glommio::timer::sleep(wait).await;
+    }
+}
+
+/// What ended one wait of a reply write.
+enum WriteStep {
+    Wrote(io::Result<usize>),
+    Killed,
+    SoftLimitHeld,
+}
+
+/// Writes a round's replies, unless the client is killed or holds the output over the soft
+/// limit too long meanwhile; false when the connection must close.
 async fn write_replies<H: Handler>(
     shared: &Shared<H>,
     session: &mut Session<H>,
     stream: &mut TcpStream,
     out: &BytesMut,
     signal: &CloseSignal,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     if out.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     session.reply_peak_bytes = session.reply_peak_bytes.max(out.len());
-    let written = future::or(async { Some(stream.write_all(out).await) }, async {
-        signal.reached(CloseLevel::Now).await;
-        None
-    })
-    .await;
-    if let Some(result) = written {
-        result?;
-        shared.stats.output(out.len());
+    let mut written = 0;
+    // Each write accepts at least one byte or fails, so `out.len()` bounds the iterations.
+    while written < out.len() {
+        if session.output.check(out.len() - written, Instant::now()) == Verdict::Over {
+            session.close_for_output_limit(out);
+            return Ok(false);
+        }
+        let soft_deadline = session.output.soft_deadline();
+        let step = future::or(async { WriteStep::Wrote(stream.write(&out[written..]).await) }, async {
+            future::or(
+                async {
+                    signal.reached(CloseLevel::Now).await;
+                    WriteStep::Killed
+                },
+                async {
+                    sleep_until(soft_deadline).await;
+                    WriteStep::SoftLimitHeld
+                },
+            )
+            .await
+        })
+        .await;
+        match step {
+            WriteStep::Wrote(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            WriteStep::Wrote(result) => written += result?,
+            WriteStep::Killed => return Ok(false),
+            // No write completed since the soft limit was reached: the check says over.
+            WriteStep::SoftLimitHeld => {
+                session.close_for_output_limit(out);
+                return Ok(false);
+            }
+        }
     }
-    Ok(())
+    session.output.check(0, Instant::now());
+    shared.stats.output(written);
+    Ok(true)
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => glommio::timer::sleep(deadline.saturating_duration_since(Instant::now())).await,
+        None => future::pending().await,
+    }
 }
 
 /// Gives large idle buffers back, as Redis's `clientsCronResizeQueryBuffer` does.

@@ -24,12 +24,21 @@
 //!
 //! `maxclients` counts clients across every core sharing one counter
 //! ([`Server::with_client_count`]); a client over the limit gets
-//! `-ERR max number of clients reached` and is closed.
+//! `-ERR max number of clients reached` and is closed. Then protected mode: with
+//! `protected-mode yes` and no password, a client from outside the loopback interface gets
+//! Redis's `-DENIED` text and is closed ([`protected_mode_refuses`]). Both count in
+//! `rejected_connections`, as in Redis.
+//!
+//! `maxclients`, `timeout`, `protected-mode` and `client-output-buffer-limit` are read from
+//! [`LiveSettings`] where they apply, so CONFIG SET changes them for live connections
+//! ([`Server::with_settings`] shares them across cores and with the handler).
 
 mod config;
 mod connection;
+mod output;
 mod registry;
 mod session;
+mod settings;
 mod signal;
 mod stats;
 
@@ -46,10 +55,12 @@ use glommio::net::{TcpListener, TcpStream};
 use glommio::sync::Gate;
 
 pub use self::config::ServerConfig;
+pub use self::output::{DEFAULT_WRITE_THRESHOLD_BYTES, OutputBufferLimit};
 pub use self::registry::{
     BufferUsage, ClientInfo, ClientRegistry, KillFilter, KillOutcome, core_of_client_id, format_addr,
     format_client_list_line,
 };
+pub use self::settings::{LiveSettings, PROTECTED_MODE_DENIED, protected_mode_refuses};
 pub use self::signal::{CloseLevel, CloseSignal};
 pub use self::stats::{ServerStats, StatsSnapshot};
 use crate::command::CommandTable;
@@ -69,6 +80,7 @@ pub(crate) struct Shared<H> {
     pub(crate) registry: Rc<ClientRegistry>,
     pub(crate) stats: Rc<ServerStats>,
     pub(crate) client_count: Arc<AtomicUsize>,
+    pub(crate) settings: Arc<LiveSettings>,
 }
 
 /// One core's RESP server.
@@ -79,6 +91,7 @@ pub struct Server<H> {
     registry: Rc<ClientRegistry>,
     stats: Rc<ServerStats>,
     client_count: Arc<AtomicUsize>,
+    settings: Arc<LiveSettings>,
 }
 
 impl<H: Handler + 'static> Server<H> {
@@ -87,7 +100,9 @@ impl<H: Handler + 'static> Server<H> {
     pub fn new(config: ServerConfig, handler: Rc<H>, table: Rc<CommandTable>) -> Result<Self> {
         config.validate()?;
         let registry = Rc::new(ClientRegistry::new(config.core_id, config.core_count));
+        let settings = Arc::new(LiveSettings::new(&config));
         Ok(Self {
+            settings,
             config,
             handler,
             table,
@@ -116,6 +131,13 @@ impl<H: Handler + 'static> Server<H> {
         self
     }
 
+    /// Reads the runtime-changeable options from `settings` (shared with the other cores and
+    /// with CONFIG SET) instead of the config's starting values.
+    pub fn with_settings(mut self, settings: Arc<LiveSettings>) -> Self {
+        self.settings = settings;
+        self
+    }
+
     /// The live connections of this core.
     pub fn registry(&self) -> Rc<ClientRegistry> {
         self.registry.clone()
@@ -136,6 +158,7 @@ impl<H: Handler + 'static> Server<H> {
             registry: self.registry.clone(),
             stats: self.stats.clone(),
             client_count: self.client_count.clone(),
+            settings: self.settings.clone(),
         });
         let gate = Gate::new();
         let mut shutdown = pin!(shutdown);
@@ -158,13 +181,21 @@ impl<H: Handler + 'static> Server<H> {
     }
 }
 
-/// Starts a task for a new client, or turns it away past `maxclients`.
+/// Starts a task for a new client, or turns it away past `maxclients` or by protected mode.
 fn admit<H: Handler + 'static>(shared: &Rc<Shared<H>>, gate: &Gate, stream: TcpStream) {
-    let Some(slot) = ClientSlot::take(&shared.client_count, shared.config.maxclients) else {
+    let Some(slot) = ClientSlot::take(&shared.client_count, shared.settings.maxclients()) else {
         shared.stats.connection_rejected();
-        spawn_on(gate, reject(stream));
+        spawn_on(gate, reject(stream, MAX_CLIENTS_REACHED));
         return;
     };
+    let password_set = shared.handler.requires_auth();
+    if protected_mode_refuses(shared.settings.protected_mode(), password_set, stream.peer_addr().ok()) {
+        tracing::warn!(peer = ?stream.peer_addr().ok(), "protected mode: refusing a client outside the loopback interface");
+        drop(slot);
+        shared.stats.connection_rejected();
+        spawn_on(gate, reject(stream, PROTECTED_MODE_DENIED));
+        return;
+    }
     shared.stats.connection_accepted();
     let id = shared.registry.allocate_id();
     spawn_on(gate, connection::run(shared.clone(), stream, id, slot));
@@ -197,11 +228,11 @@ fn spawn_on(gate: &Gate, task: impl Future<Output = ()> + 'static) {
     }
 }
 
-/// Tells a client over `maxclients` why it is turned away, as Redis does, then closes it.
-async fn reject(mut stream: TcpStream) {
+/// Tells a turned-away client why with Redis's text, then closes it.
+async fn reject(mut stream: TcpStream, reason: &'static [u8]) {
     // A client that never reads must not keep the task alive.
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    let _ = stream.write_all(MAX_CLIENTS_REACHED).await;
+    let _ = stream.write_all(reason).await;
 }
 
 /// One place under `maxclients`, given back when the connection ends.

@@ -12,14 +12,22 @@
 //! appended to the output buffer in request order, so the connection writes them with one
 //! write. A protocol error appends Redis's `-ERR Protocol error: ...` after the replies of the
 //! requests before it and closes the connection.
+//!
+//! Output is bounded (see `server/output.rs`): a run holds at most as many requests as the
+//! previous run's largest reply says fit in [`RUN_REPLY_BUDGET_BYTES`] (so a pipeline of large
+//! GETs runs a few at a time), and once the output buffer reaches the write threshold the
+//! session stops with [`Flow::More`] so the connection writes before it executes the rest.
+//! Output at or over `client-output-buffer-limit` closes the client as Redis does.
 
 use std::mem;
 use std::rc::Rc;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
 use super::Shared;
-use super::registry::{BufferUsage, ClientInfo};
+use super::output::{OutputGuard, Verdict};
+use super::registry::{BufferUsage, ClientInfo, format_client_list_line};
 use crate::command::{CommandFlags, CommandSpec};
 use crate::errors;
 use crate::frame::{Parsed, Reply, RequestParser};
@@ -29,6 +37,9 @@ use crate::handler::{ConnectionState, Handler, Request};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Flow {
     Continue,
+    /// The output reached the write threshold with requests still buffered: write it, then
+    /// process again before reading.
+    More,
     /// Write what the output buffer holds (nothing if the client was killed), then close.
     Close,
 }
@@ -47,6 +58,13 @@ enum Step {
     Drop,
 }
 
+/// The reply bytes a run aims to stay under, judged by the previous run's largest reply.
+pub(crate) const RUN_REPLY_BUDGET_BYTES: usize = 1024 * 1024;
+/// The most requests in one run, whatever their replies.
+const RUN_MAX_REQUESTS: usize = 1024;
+/// A connection's first run, before any reply size is known.
+const RUN_FIRST_REQUESTS: usize = 16;
+
 /// One connection's protocol state.
 pub(crate) struct Session<H> {
     shared: Rc<Shared<H>>,
@@ -54,20 +72,34 @@ pub(crate) struct Session<H> {
     parser: RequestParser,
     /// The largest reply batch so far (`rbp` in CLIENT LIST).
     pub(crate) reply_peak_bytes: usize,
+    /// The output buffer limit and its soft-limit clock.
+    pub(crate) output: OutputGuard,
+    /// How many requests the next run may hold.
+    run_max_requests: usize,
 }
 
 impl<H: Handler> Session<H> {
     pub(crate) fn new(shared: Rc<Shared<H>>, conn: ConnectionState) -> Self {
         let parser = RequestParser::new(shared.config.parse_limits.clone());
-        Self { shared, conn, parser, reply_peak_bytes: 0 }
+        let output = OutputGuard::default();
+        Self { shared, conn, parser, reply_peak_bytes: 0, output, run_max_requests: RUN_FIRST_REQUESTS }
     }
 
     /// Runs every whole request in `input`, appending their replies to `out`.
     pub(crate) async fn process(&mut self, input: &mut BytesMut, out: &mut BytesMut) -> Flow {
+        self.output.set_limit(self.shared.settings.output_buffer_limit());
         let mut run = Vec::new();
         let flow = loop {
             if self.must_close() {
                 break Flow::Close;
+            }
+            if run.len() >= self.run_max_requests {
+                self.execute(mem::take(&mut run), input, out).await;
+            }
+            if run.is_empty()
+                && let Some(flow) = self.check_output(out)
+            {
+                break flow;
             }
             self.parser.auth_required = self.auth_pending();
             let args = match self.parser.parse(input) {
@@ -102,6 +134,10 @@ impl<H: Handler> Session<H> {
             }
         };
         self.execute(run, input, out).await;
+        let flow = match self.check_output(out) {
+            Some(Flow::Close) => Flow::Close,
+            _ => flow,
+        };
         if self.conn.kill_requested {
             out.clear();
             return Flow::Close;
@@ -124,6 +160,35 @@ impl<H: Handler> Session<H> {
     pub(crate) fn publish(&self, input: &BytesMut, out: &BytesMut, argv_bytes: usize) {
         let buffers = self.buffer_usage(input, out, argv_bytes);
         self.shared.registry.publish(ClientInfo::of(&self.conn, buffers));
+    }
+
+    /// `Close` once the output is over `client-output-buffer-limit`, `More` once it reached
+    /// the write threshold.
+    fn check_output(&mut self, out: &BytesMut) -> Option<Flow> {
+        if self.conn.kill_requested {
+            return None;
+        }
+        if self.output.check(out.len(), Instant::now()) == Verdict::Over {
+            self.close_for_output_limit(out);
+            return Some(Flow::Close);
+        }
+        (out.len() >= self.output.write_threshold_bytes()).then_some(Flow::More)
+    }
+
+    /// Closes the client without writing its pending output, with Redis's log line.
+    pub(crate) fn close_for_output_limit(&mut self, out: &BytesMut) {
+        let buffers = BufferUsage {
+            reply_buffer_bytes: out.capacity(),
+            reply_peak_bytes: self.reply_peak_bytes.max(out.len()),
+            ..BufferUsage::default()
+        };
+        let line = format_client_list_line(&ClientInfo::of(&self.conn, buffers), Instant::now());
+        tracing::warn!(
+            "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            String::from_utf8_lossy(&line)
+        );
+        self.shared.stats.output_buffer_limit_disconnection();
+        self.conn.kill_requested = true;
     }
 
     fn must_close(&self) -> bool {
@@ -188,9 +253,13 @@ impl<H: Handler> Session<H> {
         }
         let replies = self.shared.handler.call_batch(&mut self.conn, requests).await;
         self.shared.stats.commands(count);
+        let mut largest_reply_bytes = 0;
         for reply in conform(replies, count) {
+            let before = out.len();
             self.reply_unless_killed(reply, out);
+            largest_reply_bytes = largest_reply_bytes.max(out.len() - before);
         }
+        self.run_max_requests = (RUN_REPLY_BUDGET_BYTES / largest_reply_bytes.max(1)).clamp(1, RUN_MAX_REQUESTS);
     }
 }
 

@@ -15,6 +15,7 @@ pub struct ServerStats {
     reads_processed: Cell<u64>,
     writes_processed: Cell<u64>,
     connected_clients: Cell<u64>,
+    output_buffer_limit_disconnections: Cell<u64>,
 }
 
 /// A copy of the counters, `Send` so it can cross cores for INFO.
@@ -38,6 +39,9 @@ pub struct StatsSnapshot {
     pub writes_processed: u64,
     /// `connected_clients` on this core.
     pub connected_clients: u64,
+    /// `client_output_buffer_limit_disconnections`: clients closed for going over
+    /// `client-output-buffer-limit`.
+    pub output_buffer_limit_disconnections: u64,
 }
 
 fn add(cell: &Cell<u64>, amount: u64) {
@@ -57,6 +61,7 @@ impl ServerStats {
             reads_processed: self.reads_processed.get(),
             writes_processed: self.writes_processed.get(),
             connected_clients: self.connected_clients.get(),
+            output_buffer_limit_disconnections: self.output_buffer_limit_disconnections.get(),
         }
     }
 
@@ -71,6 +76,7 @@ impl ServerStats {
             &self.net_output_bytes,
             &self.reads_processed,
             &self.writes_processed,
+            &self.output_buffer_limit_disconnections,
         ] {
             counter.set(0);
         }
@@ -87,6 +93,10 @@ impl ServerStats {
 
     pub(crate) fn connection_rejected(&self) {
         add(&self.rejected_connections, 1);
+    }
+
+    pub(crate) fn output_buffer_limit_disconnection(&self) {
+        add(&self.output_buffer_limit_disconnections, 1);
     }
 
     pub(crate) fn commands(&self, count: usize) {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use nokv_net::command::CommandTable;
 use nokv_net::frame::{Protocol, Reply};
-use nokv_net::server::{ClientRegistry, KillFilter, Server, ServerConfig, StatsSnapshot};
+use nokv_net::server::{ClientRegistry, KillFilter, LiveSettings, Server, ServerConfig, StatsSnapshot};
 use nokv_net::{ConnectionState, Handler, Request, errors};
 
 /// Every wait in these tests is bounded by this.
@@ -159,6 +159,8 @@ impl MemHandler {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub batch_sizes: Arc<Mutex<Vec<usize>>>,
+    /// The server's runtime-changeable options, as CONFIG SET would change them.
+    pub settings: Arc<LiveSettings>,
     stop: Arc<AtomicBool>,
     done: Option<mpsc::Receiver<StatsSnapshot>>,
 }
@@ -170,7 +172,8 @@ pub fn start(config: ServerConfig, password: Option<&str>) -> TestServer {
     let stop = Arc::new(AtomicBool::new(false));
     let batch_sizes = Arc::new(Mutex::new(Vec::new()));
     let password = password.map(str::to_owned);
-    let (stop_flag, sizes) = (stop.clone(), batch_sizes.clone());
+    let settings = Arc::new(LiveSettings::new(&config));
+    let (stop_flag, sizes, live) = (stop.clone(), batch_sizes.clone(), settings.clone());
     glommio::LocalExecutorBuilder::default()
         .name("test-server")
         .spawn(move || async move {
@@ -181,14 +184,15 @@ pub fn start(config: ServerConfig, password: Option<&str>) -> TestServer {
                 MemHandler { data: RefCell::default(), password, registry: registry.clone(), batch_sizes: sizes };
             let server = Server::new(config, Rc::new(handler), Rc::new(CommandTable::new()))
                 .expect("valid config")
-                .with_registry(registry);
+                .with_registry(registry)
+                .with_settings(live);
             let stats = server.stats();
             server.serve(listener, wait_for(stop_flag)).await;
             let _ = done_tx.send(stats.snapshot());
         })
         .expect("spawn executor");
     let addr = addr_rx.recv_timeout(TIMEOUT).expect("server address");
-    TestServer { addr, batch_sizes, stop, done: Some(done) }
+    TestServer { addr, batch_sizes, settings, stop, done: Some(done) }
 }
 
 async fn wait_for(flag: Arc<AtomicBool>) {

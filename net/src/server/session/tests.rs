@@ -10,7 +10,9 @@ use super::*;
 use crate::command::CommandTable;
 use crate::frame::Protocol;
 use crate::handler::MultiState;
-use crate::server::{ClientRegistry, ServerConfig, ServerStats};
+use crate::server::{
+    ClientRegistry, DEFAULT_WRITE_THRESHOLD_BYTES, LiveSettings, OutputBufferLimit, ServerConfig, ServerStats,
+};
 
 /// Echoes each request's name back, records the batches it was given, and implements just
 /// enough session commands to drive the server's logic.
@@ -55,6 +57,7 @@ impl Recorder {
                 conn.kill_requested = true;
                 Reply::ok()
             }
+            "echo" => Reply::Bulk(request.args[1].clone()),
             name => Reply::bulk(name),
         }
     }
@@ -68,6 +71,7 @@ fn session(handler: Recorder) -> (Session<Recorder>, Rc<Shared<Recorder>>) {
         registry: Rc::new(ClientRegistry::new(0, 1)),
         stats: Rc::new(ServerStats::default()),
         client_count: Arc::new(AtomicUsize::new(0)),
+        settings: Arc::new(LiveSettings::new(&ServerConfig::default())),
     });
     (Session::new(shared.clone(), ConnectionState::new(1)), shared)
 }
@@ -191,4 +195,49 @@ fn a_handler_that_loses_a_reply_does_not_desynchronise_the_client() {
     session.shared.handler.drop_a_reply.set(true);
     let (_, out, _) = feed(&mut session, "PING\r\nECHO x\r\n");
     assert_eq!(out, "$4\r\nping\r\n-ERR internal error: the handler lost a reply\r\n");
+}
+
+fn echoes(count: usize, payload_bytes: usize) -> String {
+    let payload = "x".repeat(payload_bytes);
+    format!("*2\r\n$4\r\nECHO\r\n${payload_bytes}\r\n{payload}\r\n").repeat(count)
+}
+
+#[test]
+fn output_at_the_hard_limit_stops_execution_and_closes_without_writing() {
+    let (mut session, shared) = session(Recorder::default());
+    shared.settings.set_output_buffer_limit(OutputBufferLimit { hard_bytes: 1000, soft_bytes: 0, soft_secs: 0 });
+    let (flow, out, _) = feed(&mut session, &echoes(100, 100));
+    assert_eq!((flow, out.as_str()), (Flow::Close, ""));
+    let executed: usize = batches(&shared).iter().map(Vec::len).sum();
+    assert!(executed < 100, "execution went on past the limit: {executed}");
+    assert_eq!(shared.stats.snapshot().output_buffer_limit_disconnections, 1);
+}
+
+#[test]
+fn output_at_the_write_threshold_returns_to_write_before_running_the_rest() {
+    let (mut session, shared) = session(Recorder::default());
+    let mut input = BytesMut::from(echoes(40, 512 * 1024).as_bytes());
+    let mut out = BytesMut::new();
+    let flow = block_on(session.process(&mut input, &mut out));
+    assert_eq!(flow, Flow::More);
+    assert!(out.len() >= DEFAULT_WRITE_THRESHOLD_BYTES && !input.is_empty());
+    let sizes: Vec<usize> = batches(&shared).iter().map(Vec::len).collect();
+    assert_eq!(sizes[0], 16, "the first run is small: {sizes:?}");
+    assert!(sizes[1..].iter().all(|&size| size <= 2), "runs of 512 KiB replies stay near 1 MiB: {sizes:?}");
+    out.clear();
+    let mut rounds = 1;
+    while block_on(session.process(&mut input, &mut out)) == Flow::More {
+        out.clear();
+        rounds += 1;
+        assert!(rounds < 40, "every round runs at least one request");
+    }
+    assert_eq!(batches(&shared).iter().map(Vec::len).sum::<usize>(), 40);
+}
+
+#[test]
+fn small_replies_grow_the_runs_to_whole_pipelines() {
+    let (mut session, shared) = session(Recorder::default());
+    feed(&mut session, &"PING\r\n".repeat(1000));
+    let sizes: Vec<usize> = batches(&shared).iter().map(Vec::len).collect();
+    assert_eq!(sizes, [16, 984]);
 }
