@@ -10,6 +10,8 @@
 //! appendfsync = "always"      # always | everysec | no
 //! maxclients = 10000
 //! timeout = 0
+//! protected-mode = "yes"      # without a password, serve only loopback clients
+//! client-output-buffer-limit = "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60"
 //! shards = 0                  # 0: one per CPU
 //! ```
 
@@ -51,6 +53,12 @@ pub struct Cli {
     /// Number of shards (one executor per core); 0: one per CPU.
     #[arg(long)]
     pub shards: Option<usize>,
+    /// yes or no: without a password, serve only clients on the loopback interface.
+    #[arg(long)]
+    pub protected_mode: Option<String>,
+    /// Per client class: `<class> <hard> <soft> <soft seconds>`, e.g. "normal 4mb 2mb 60".
+    #[arg(long)]
+    pub client_output_buffer_limit: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +72,10 @@ struct FileConfig {
     maxclients: Option<u32>,
     timeout: Option<u64>,
     shards: Option<usize>,
+    #[serde(rename = "protected-mode")]
+    protected_mode: Option<String>,
+    #[serde(rename = "client-output-buffer-limit")]
+    client_output_buffer_limit: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,10 +106,12 @@ pub fn load(cli: Cli) -> anyhow::Result<NodeConfig> {
     let mut config = NodeConfig { dir: PathBuf::from("./nokv-data"), ..NodeConfig::default() };
     apply(&mut config, file.port, file.bind.map(BindList::addresses), file.dir, file.requirepass)?;
     apply_tuning(&mut config, file.appendfsync, file.maxclients, file.timeout, file.shards)?;
+    apply_client_limits(&mut config, file.protected_mode, file.client_output_buffer_limit)?;
     let bind =
         (!cli.bind.is_empty()).then(|| cli.bind.iter().flat_map(|b| b.split_whitespace()).map(str::to_owned).collect());
     apply(&mut config, cli.port, bind, cli.dir, cli.requirepass)?;
     apply_tuning(&mut config, cli.appendfsync, cli.maxclients, cli.timeout, cli.shards)?;
+    apply_client_limits(&mut config, cli.protected_mode, cli.client_output_buffer_limit)?;
     config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(config)
 }
@@ -150,9 +164,31 @@ fn apply_tuning(
     Ok(())
 }
 
+fn apply_client_limits(
+    config: &mut NodeConfig,
+    protected_mode: Option<String>,
+    output_buffer_limit: Option<String>,
+) -> anyhow::Result<()> {
+    if let Some(text) = protected_mode {
+        config.protected_mode = match text.to_ascii_lowercase().as_str() {
+            "yes" => true,
+            "no" => false,
+            _ => bail!("invalid protected-mode {text:?}: use yes or no"),
+        };
+    }
+    if let Some(text) = output_buffer_limit {
+        config.client_output_buffer_limit = config
+            .client_output_buffer_limit
+            .updated(&text)
+            .map_err(|reason| anyhow::anyhow!("invalid client-output-buffer-limit {text:?}: {reason}"))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nokv_shard::ClientOutputBufferLimits;
 
     fn cli(args: &[&str]) -> Cli {
         Cli::parse_from(std::iter::once("nokv").chain(args.iter().copied()))
@@ -176,6 +212,27 @@ mod tests {
         assert_eq!(config.port, 7001);
         assert_eq!(config.bind, vec!["127.0.0.2".to_string(), "127.0.0.3".to_string()]);
         assert_eq!(config.appendfsync, AppendFsync::Everysec);
+    }
+
+    #[test]
+    fn client_limits_from_file_and_flags() {
+        let config = load(cli(&[])).expect("defaults");
+        assert!(config.protected_mode);
+        assert_eq!(config.client_output_buffer_limit, ClientOutputBufferLimits::default());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nokv.toml");
+        std::fs::write(&path, "protected-mode = \"no\"\nclient-output-buffer-limit = \"normal 4mb 2mb 2\"\n")
+            .expect("write");
+        let config = load(cli(&[path.to_str().expect("utf-8")])).expect("load");
+        assert!(!config.protected_mode);
+        assert_eq!(config.client_output_buffer_limit.normal.hard_bytes, 4 << 20);
+        let flags = ["--protected-mode", "yes", "--client-output-buffer-limit", "normal 1mb 0 0"];
+        let config = load(cli(&flags)).expect("flags");
+        assert!(config.protected_mode);
+        assert_eq!(config.client_output_buffer_limit.normal.hard_bytes, 1 << 20);
+        let error = load(cli(&["--client-output-buffer-limit", "normal 1"])).expect_err("invalid");
+        assert!(error.to_string().contains("Wrong number of arguments"), "{error}");
+        assert!(load(cli(&["--protected-mode", "maybe"])).is_err());
     }
 
     #[test]

@@ -6,8 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use nokv_net::server::{LiveSettings, OutputBufferLimit, ServerConfig};
 
 use crate::error::{Error, Result};
 
@@ -44,6 +46,80 @@ impl AppendFsync {
     }
 }
 
+/// `client-output-buffer-limit`: one limit per client class, with Redis's syntax
+/// (`normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60`). Only `normal` is enforced:
+/// NoKV has no replicas or Pub/Sub clients; the other two are kept for CONFIG GET.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOutputBufferLimits {
+    pub normal: OutputBufferLimit,
+    pub replica: OutputBufferLimit,
+    pub pubsub: OutputBufferLimit,
+}
+
+impl Default for ClientOutputBufferLimits {
+    fn default() -> Self {
+        let limit = |hard_bytes, soft_bytes, soft_secs| OutputBufferLimit { hard_bytes, soft_bytes, soft_secs };
+        Self { normal: limit(0, 0, 0), replica: limit(256 << 20, 64 << 20, 60), pubsub: limit(32 << 20, 8 << 20, 60) }
+    }
+}
+
+impl ClientOutputBufferLimits {
+    /// Applies `<class> <hard> <soft> <soft seconds>` groups (any subset of the classes) on top
+    /// of `self`, as Redis's CONFIG SET and config file do; on error nothing changes and the
+    /// message is Redis's.
+    pub fn updated(&self, text: &str) -> std::result::Result<Self, &'static str> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if !words.len().is_multiple_of(4) {
+            return Err("Wrong number of arguments in buffer limit configuration.");
+        }
+        let mut limits = *self;
+        for group in words.chunks_exact(4) {
+            let class = match group[0].to_ascii_lowercase().as_str() {
+                "normal" => &mut limits.normal,
+                "replica" | "slave" => &mut limits.replica,
+                "pubsub" => &mut limits.pubsub,
+                _ => return Err("Invalid client class specified in buffer limit configuration."),
+            };
+            let parsed = (parse_memory(group[1]), parse_memory(group[2]), group[3].parse::<u64>().ok());
+            let (Some(hard_bytes), Some(soft_bytes), Some(soft_secs)) = parsed else {
+                return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+            };
+            if soft_secs > i32::MAX as u64 {
+                return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+            }
+            *class = OutputBufferLimit { hard_bytes, soft_bytes, soft_secs };
+        }
+        Ok(limits)
+    }
+
+    /// Redis's CONFIG GET text: bytes, classes in Redis's order and names.
+    pub fn to_redis_string(&self) -> String {
+        let class = |name: &str, limit: &OutputBufferLimit| {
+            format!("{name} {} {} {}", limit.hard_bytes, limit.soft_bytes, limit.soft_secs)
+        };
+        [class("normal", &self.normal), class("slave", &self.replica), class("pubsub", &self.pubsub)].join(" ")
+    }
+}
+
+/// Redis's `memtoull`: a byte count with an optional unit (`b`, `k` = 1000, `kb` = 1024, `m`,
+/// `mb`, `g`, `gb`, any case).
+pub fn parse_memory(text: &str) -> Option<u64> {
+    let lower = text.to_ascii_lowercase();
+    let digits_end = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let (digits, unit) = lower.split_at(digits_end);
+    let multiplier: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(multiplier)
+}
+
 /// Everything a node needs to start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
@@ -61,6 +137,10 @@ pub struct NodeConfig {
     pub maxclients: u32,
     /// Close clients idle this many seconds; 0: never (`timeout`).
     pub timeout_secs: u64,
+    /// Without a password, serve only loopback clients (`protected-mode`, Redis's default yes).
+    pub protected_mode: bool,
+    /// `client-output-buffer-limit`.
+    pub client_output_buffer_limit: ClientOutputBufferLimits,
     /// Number of shards (cores); 0: one per CPU (`shards`).
     pub shards: usize,
     /// Regions per shard at bootstrap.
@@ -85,6 +165,8 @@ impl Default for NodeConfig {
             appendfsync: AppendFsync::Always,
             maxclients: 10_000,
             timeout_secs: 0,
+            protected_mode: true,
+            client_output_buffer_limit: ClientOutputBufferLimits::default(),
             shards: 0,
             regions_per_shard: 4,
             slowlog_log_slower_than_us: 10_000,
@@ -117,6 +199,17 @@ impl NodeConfig {
         Ok(())
     }
 
+    /// The connection loop's options this node starts with.
+    pub fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            maxclients: self.maxclients as usize,
+            timeout_secs: self.timeout_secs,
+            protected_mode: self.protected_mode,
+            client_output_buffer_limit: self.client_output_buffer_limit.normal,
+            ..ServerConfig::default()
+        }
+    }
+
     /// The number of shards to run: `shards`, or one per CPU.
     pub fn shard_count(&self) -> usize {
         if self.shards > 0 {
@@ -131,8 +224,11 @@ impl NodeConfig {
 pub struct RuntimeConfig {
     requirepass: RwLock<String>,
     appendfsync: AtomicU8,
-    maxclients: AtomicU64,
-    timeout_secs: AtomicU64,
+    /// `maxclients`, `timeout`, `protected-mode` and the `normal` output limit, read by every
+    /// core's connection loop.
+    net: Arc<LiveSettings>,
+    /// The `replica` and `pubsub` output limits, kept for CONFIG GET.
+    output_limits: RwLock<ClientOutputBufferLimits>,
     slowlog_log_slower_than_us: AtomicU64,
     slowlog_max_len: AtomicU64,
     /// Options accepted for compatibility that change nothing (`maxmemory`), as last set.
@@ -147,8 +243,8 @@ impl RuntimeConfig {
         RuntimeConfig {
             requirepass: RwLock::new(node.requirepass.clone()),
             appendfsync: AtomicU8::new(node.appendfsync as u8),
-            maxclients: AtomicU64::new(u64::from(node.maxclients)),
-            timeout_secs: AtomicU64::new(node.timeout_secs),
+            net: Arc::new(LiveSettings::new(&node.server_config())),
+            output_limits: RwLock::new(node.client_output_buffer_limit),
             slowlog_log_slower_than_us: AtomicU64::new(node.slowlog_log_slower_than_us as u64),
             slowlog_max_len: AtomicU64::new(node.slowlog_max_len),
             informational: RwLock::new(BTreeMap::new()),
@@ -187,24 +283,54 @@ impl RuntimeConfig {
         self.appendfsync.store(value as u8, Ordering::Relaxed);
     }
 
-    /// `maxclients`.
-    pub fn maxclients(&self) -> u64 {
-        self.maxclients.load(Ordering::Relaxed)
+    /// The settings every core's connection loop reads (share them with `Server::with_settings`).
+    pub fn net_settings(&self) -> Arc<LiveSettings> {
+        self.net.clone()
     }
 
-    /// Sets `maxclients`.
+    /// `maxclients`.
+    pub fn maxclients(&self) -> u64 {
+        self.net.maxclients() as u64
+    }
+
+    /// Sets `maxclients`; the next accepted client sees it.
     pub fn set_maxclients(&self, value: u64) {
-        self.maxclients.store(value, Ordering::Relaxed);
+        self.net.set_maxclients(usize::try_from(value).unwrap_or(usize::MAX));
     }
 
     /// `timeout` in seconds.
     pub fn timeout_secs(&self) -> u64 {
-        self.timeout_secs.load(Ordering::Relaxed)
+        self.net.timeout_secs()
     }
 
-    /// Sets `timeout`.
+    /// Sets `timeout`; connected clients see it within a second.
     pub fn set_timeout_secs(&self, value: u64) {
-        self.timeout_secs.store(value, Ordering::Relaxed);
+        self.net.set_timeout_secs(value);
+    }
+
+    /// `protected-mode`.
+    pub fn protected_mode(&self) -> bool {
+        self.net.protected_mode()
+    }
+
+    /// Sets `protected-mode`; it applies to clients that connect afterwards.
+    pub fn set_protected_mode(&self, on: bool) {
+        self.net.set_protected_mode(on);
+    }
+
+    /// `client-output-buffer-limit`.
+    pub fn client_output_buffer_limit(&self) -> ClientOutputBufferLimits {
+        let mut limits = self.output_limits.read().map(|limits| *limits).unwrap_or_default();
+        limits.normal = self.net.output_buffer_limit();
+        limits
+    }
+
+    /// Sets `client-output-buffer-limit`; connections adopt the `normal` class at their next batch.
+    pub fn set_client_output_buffer_limit(&self, limits: ClientOutputBufferLimits) {
+        if let Ok(mut guard) = self.output_limits.write() {
+            *guard = limits;
+        }
+        self.net.set_output_buffer_limit(limits.normal);
     }
 
     /// `slowlog-log-slower-than` in µs (negative disables; stored as i64 bits).
@@ -263,5 +389,28 @@ mod tests {
         assert_eq!(runtime.appendfsync(), AppendFsync::No);
         runtime.set_slowlog_log_slower_than_us(-1);
         assert_eq!(runtime.slowlog_log_slower_than_us(), -1);
+        runtime.set_maxclients(5);
+        runtime.set_protected_mode(false);
+        assert_eq!((runtime.net_settings().maxclients(), runtime.net_settings().protected_mode()), (5, false));
+    }
+
+    #[test]
+    fn output_buffer_limits_parse_and_print_like_redis() {
+        let defaults = ClientOutputBufferLimits::default();
+        assert_eq!(defaults.to_redis_string(), "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+        let changed = defaults.updated("normal 4mb 2mb 2").expect("valid");
+        assert_eq!(changed.normal, OutputBufferLimit { hard_bytes: 4 << 20, soft_bytes: 2 << 20, soft_secs: 2 });
+        assert_eq!(changed.replica, defaults.replica);
+        let changed = defaults.updated("replica 1kb 1k 3 NORMAL 0 0 0").expect("valid");
+        assert_eq!(changed.to_redis_string(), "normal 0 0 0 slave 1024 1000 3 pubsub 33554432 8388608 60");
+        assert_eq!(defaults.updated("normal 4mb 2mb"), Err("Wrong number of arguments in buffer limit configuration."));
+        assert_eq!(defaults.updated("foo 1 1 1"), Err("Invalid client class specified in buffer limit configuration."));
+        for bad in ["normal 1x 1 1", "normal 1 1 -1", "normal -1 0 0"] {
+            assert_eq!(
+                defaults.updated(bad),
+                Err("Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+                "{bad}"
+            );
+        }
     }
 }

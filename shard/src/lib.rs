@@ -27,6 +27,6 @@ pub mod stats;
 pub mod store;
 pub mod value;
 
-pub use config::{AppendFsync, NodeConfig, RuntimeConfig};
+pub use config::{AppendFsync, ClientOutputBufferLimits, NodeConfig, RuntimeConfig};
 pub use error::{Error, Result};
 pub use runtime::run;

@@ -321,11 +321,9 @@ fn spawn_everysec(core: &Rc<Core>, journal: &Rc<Journal<DmaFs>>) {
 async fn serve_clients(core: &Rc<Core>, startup: &Startup) -> Result<()> {
     let node = &core.node;
     let server_config = ServerConfig {
-        maxclients: node.config.maxclients() as usize,
-        timeout_secs: node.config.timeout_secs(),
         core_id: core.id as u32,
         core_count: node.map.cores() as u32,
-        ..ServerConfig::default()
+        ..node.config.node.server_config()
     };
     let handler = Rc::new(NodeHandler::new(core.clone()));
     let table = Rc::new(CommandTable::new());
@@ -339,7 +337,8 @@ async fn serve_clients(core: &Rc<Core>, startup: &Startup) -> Result<()> {
             .map_err(|e| Error::Config { name: "maxclients", reason: e.to_string() })?
             .with_registry(core.clients.clone())
             .with_stats(core.server_stats.clone())
-            .with_client_count(startup.client_count.clone());
+            .with_client_count(startup.client_count.clone())
+            .with_settings(node.config.net_settings());
         servers.push((server, listener));
     }
     tracing::info!(core_id = core.id, addresses = ?startup.addresses, "accepting connections");

@@ -592,6 +592,7 @@ fn stats_section(node: &NodeFigures) -> String {
         .field("total_reads_processed", node.counter("reads_processed"))
         .field("total_writes_processed", node.counter("writes_processed"))
         .zeros(&["io_threaded_reads_processed", "io_threaded_writes_processed"])
+        .field("client_output_buffer_limit_disconnections", node.counter("output_buffer_limit_disconnections"))
         .zeros(&["reply_buffer_shrinks", "reply_buffer_expands"])
         .field("acl_access_denied_auth", node.counter("auth_failures"));
     section.text
@@ -754,6 +755,7 @@ pub fn core_figures(core: &Rc<Core>) -> CoreFigures {
     put("net_output_bytes", server.net_output_bytes);
     put("reads_processed", server.reads_processed);
     put("writes_processed", server.writes_processed);
+    put("output_buffer_limit_disconnections", server.output_buffer_limit_disconnections);
     put("auth_failures", core.auth_failures.get());
     {
         let stats = core.stats.borrow();

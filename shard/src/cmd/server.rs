@@ -23,7 +23,7 @@ use super::connection::validate_client_name;
 use super::info::{self, CommandFigures, commands_from_reply, commands_to_reply, histogram_buckets, merge_commands};
 use super::{CommandError, CommandResult, into_reply, is_word, syntax_error};
 use crate::call::{CoreCall, Fanout};
-use crate::config::{AppendFsync, RuntimeConfig};
+use crate::config::{AppendFsync, ClientOutputBufferLimits, RuntimeConfig};
 use crate::core::Core;
 use crate::stats::unix_time_us;
 
@@ -176,6 +176,8 @@ const PARAMETERS: &[&str] = &[
 /// The parameters CONFIG SET changes at run time.
 const SETTABLE: &[&str] = &[
     "requirepass",
+    "protected-mode",
+    "client-output-buffer-limit",
     "appendfsync",
     "maxclients",
     "timeout",
@@ -203,6 +205,8 @@ fn parameter_value(core: &Core, name: &str) -> String {
         "appendfsync" => return config.appendfsync().as_str().to_owned(),
         "maxclients" => return config.maxclients().to_string(),
         "timeout" => return config.timeout_secs().to_string(),
+        "protected-mode" => return yes_no(config.protected_mode()).to_owned(),
+        "client-output-buffer-limit" => return config.client_output_buffer_limit().to_redis_string(),
         "slowlog-log-slower-than" => return config.slowlog_log_slower_than_us().to_string(),
         "slowlog-max-len" => return config.slowlog_max_len().to_string(),
         "proto-max-bulk-len" => return limits.proto_max_bulk_len.to_string(),
@@ -218,10 +222,9 @@ fn parameter_value(core: &Core, name: &str) -> String {
         "tcp-backlog" => "511",
         "maxmemory-policy" => "noeviction",
         "maxmemory-samples" => "5",
-        "client-output-buffer-limit" => "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
         "hz" | "lfu-log-factor" => "10",
         "loglevel" => "notice",
-        "daemonize" | "protected-mode" | "cluster-enabled" | "lazyfree-lazy-expire" | "enable-debug-command" => "no",
+        "daemonize" | "cluster-enabled" | "lazyfree-lazy-expire" | "enable-debug-command" => "no",
         "latency-tracking-info-percentiles" => "50 99 99.9",
         "lua-time-limit" | "busy-reply-threshold" => "5000",
         "repl-backlog-size" => "1048576",
@@ -235,6 +238,10 @@ fn parameter_value(core: &Core, name: &str) -> String {
         _ => "",
     };
     fixed.to_owned()
+}
+
+fn yes_no(on: bool) -> &'static str {
+    if on { "yes" } else { "no" }
 }
 
 async fn config(core: &Rc<Core>, conn: &mut ConnectionState, args: &[Bytes]) -> CommandResult {
@@ -265,6 +272,8 @@ enum Change {
     Appendfsync(AppendFsync),
     Maxclients(u64),
     Timeout(u64),
+    ProtectedMode(bool),
+    OutputBufferLimits(ClientOutputBufferLimits),
     SlowlogSlowerThan(i64),
     SlowlogMaxLen(u64),
     Informational(String, String),
@@ -287,9 +296,14 @@ fn integer_in(argument: &[u8], value: &[u8], min: i64, max: i64) -> Result<i64, 
     Ok(parsed)
 }
 
-fn parse_change(name: &str, argument: &[u8], value: &[u8]) -> Result<Change, CommandError> {
+fn parse_change(config: &RuntimeConfig, name: &str, argument: &[u8], value: &[u8]) -> Result<Change, CommandError> {
     let text = String::from_utf8_lossy(value);
     Ok(match name {
+        "protected-mode" if text.eq_ignore_ascii_case("yes") => Change::ProtectedMode(true),
+        "protected-mode" if text.eq_ignore_ascii_case("no") => Change::ProtectedMode(false),
+        "client-output-buffer-limit" => Change::OutputBufferLimits(
+            config.client_output_buffer_limit().updated(&text).map_err(|reason| set_failed(argument, reason))?,
+        ),
         "requirepass" => Change::Requirepass(text.into_owned()),
         "appendfsync" => {
             Change::Appendfsync(AppendFsync::parse(&text).ok_or_else(|| {
@@ -336,7 +350,7 @@ fn config_set(core: &Core, conn: &mut ConnectionState, pairs: &[Bytes]) -> Comma
     }
     let mut changes = Vec::new();
     for (name, pair) in names.iter().zip(pairs.chunks_exact(2)) {
-        changes.push(parse_change(name, &pair[0], &pair[1])?);
+        changes.push(parse_change(&core.node.config, name, &pair[0], &pair[1])?);
     }
     let config = &core.node.config;
     for change in changes {
@@ -349,6 +363,8 @@ fn config_set(core: &Core, conn: &mut ConnectionState, pairs: &[Bytes]) -> Comma
             Change::Appendfsync(value) => config.set_appendfsync(value),
             Change::Maxclients(value) => config.set_maxclients(value),
             Change::Timeout(value) => config.set_timeout_secs(value),
+            Change::ProtectedMode(on) => config.set_protected_mode(on),
+            Change::OutputBufferLimits(limits) => config.set_client_output_buffer_limit(limits),
             Change::SlowlogSlowerThan(value) => config.set_slowlog_log_slower_than_us(value),
             Change::SlowlogMaxLen(value) => config.set_slowlog_max_len(value),
             Change::Informational(name, value) => config.set_informational(name, value),
@@ -972,7 +988,8 @@ mod tests {
 
     #[test]
     fn config_changes_are_validated_with_redis_messages() {
-        let message = |name: &str, value: &str| match parse_change(name, name.as_bytes(), value.as_bytes()) {
+        let config = RuntimeConfig::new(crate::config::NodeConfig::default());
+        let message = |name: &str, value: &str| match parse_change(&config, name, name.as_bytes(), value.as_bytes()) {
             Err(CommandError::Reply(Reply::Error(text))) => String::from_utf8_lossy(&text).into_owned(),
             _ => String::new(),
         };
@@ -988,7 +1005,16 @@ mod tests {
             message("appendfsync", "sometimes"),
             "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) must be one of the following: everysec, always, no"
         );
-        assert!(matches!(parse_change("slowlog-log-slower-than", b"x", b"-1"), Ok(Change::SlowlogSlowerThan(-1))));
-        assert!(matches!(parse_change("save", b"save", b""), Ok(Change::Nothing)));
+        assert_eq!(
+            message("protected-mode", "maybe"),
+            "ERR CONFIG SET failed (possibly related to argument 'protected-mode') - argument must be 'yes' or 'no'"
+        );
+        assert_eq!(
+            message("client-output-buffer-limit", "normal 4mb 2mb"),
+            "ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration."
+        );
+        let change = parse_change(&config, "slowlog-log-slower-than", b"x", b"-1");
+        assert!(matches!(change, Ok(Change::SlowlogSlowerThan(-1))));
+        assert!(matches!(parse_change(&config, "save", b"save", b""), Ok(Change::Nothing)));
     }
 }
