@@ -19,14 +19,6 @@ const RSS_BOUND_BYTES: u64 = 300 << 20;
 const VALUE_BYTES: usize = 512 * 1024;
 const PIPELINED_GETS: usize = 2048;
 
-/// The server's resident set size, from /proc/<pid>/status.
-fn rss_bytes(server: &TestServer) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).expect("proc status");
-    let line = status.lines().find(|line| line.starts_with("VmRSS:")).expect("VmRSS line");
-    let kib: u64 = line.split_whitespace().nth(1).expect("VmRSS value").parse().expect("VmRSS number");
-    kib * 1024
-}
-
 fn connect(server: &TestServer) -> TcpStream {
     let stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
     stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
@@ -76,7 +68,7 @@ fn peak_rss_over(server: &TestServer, period: Duration) -> u64 {
     let started = Instant::now();
     let mut peak = 0;
     while started.elapsed() < period {
-        peak = peak.max(rss_bytes(server));
+        peak = peak.max(server.rss_bytes());
         thread::sleep(Duration::from_millis(100));
     }
     peak
@@ -91,7 +83,7 @@ fn a_client_over_the_output_buffer_limit_is_closed_and_others_are_not() {
     let server = TestServer::start_with(&["--client-output-buffer-limit", "normal 4mb 2mb 2"]);
     let mut other = server.client();
     set_big_value(&mut other);
-    let rss_before = rss_bytes(&server);
+    let rss_before = server.rss_bytes();
     let sender = pipeline_gets_without_reading(connect(&server), "big");
     let peak = peak_rss_over(&server, Duration::from_secs(3));
     let mut stream = sender.join().expect("sender");
@@ -108,7 +100,7 @@ fn without_an_output_limit_a_client_that_never_reads_does_not_grow_the_server() 
     let server = TestServer::start();
     let mut other = server.client();
     set_big_value(&mut other);
-    let rss_before = rss_bytes(&server);
+    let rss_before = server.rss_bytes();
     let sender = pipeline_gets_without_reading(connect(&server), "big");
     let peak = peak_rss_over(&server, Duration::from_secs(4));
     let stream = sender.join().expect("sender");

@@ -141,6 +141,14 @@ impl TestServer {
         self.spawn();
     }
 
+    /// The server's resident set size (VmRSS in /proc/<pid>/status).
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("proc status");
+        let line = status.lines().find(|line| line.starts_with("VmRSS:")).expect("VmRSS line");
+        let kib: u64 = line.split_whitespace().nth(1).expect("VmRSS value").parse().expect("VmRSS number");
+        kib * 1024
+    }
+
     /// The child's PID.
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
