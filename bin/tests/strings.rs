@@ -521,6 +521,38 @@ fn pipelined_mixed_commands() {
     assert_eq!(get(&mut con, "p7").as_deref(), Some("8x"));
 }
 
+/// Writes to distinct keys of one pipeline share raft rounds; a later request still sees every
+/// earlier one, and writes to one key apply in request order.
+#[test]
+fn pipelined_writes_apply_in_request_order() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    let mut pipe = redis::pipe();
+    for i in 0..64 {
+        pipe.cmd("SET").arg(format!("w{i}")).arg(i);
+    }
+    for value in ["first", "second", "third"] {
+        pipe.cmd("SET").arg("same").arg(value);
+    }
+    pipe.cmd("GET").arg("same");
+    for i in 0..64 {
+        pipe.cmd("GET").arg(format!("w{i}"));
+    }
+    pipe.cmd("DEL").arg("w0").arg("w1");
+    pipe.cmd("SET").arg("w2").arg("again");
+    pipe.cmd("EXISTS").arg("w0").arg("w1").arg("w2");
+    let replies: Vec<Value> = pipe.query(&mut con).expect("pipeline");
+    assert!(replies[..67].iter().all(|reply| *reply == Value::Okay), "{:?}", &replies[..67]);
+    assert_eq!(replies[67], Value::BulkString(b"third".to_vec()));
+    for i in 0..64 {
+        assert_eq!(replies[68 + i], Value::BulkString(i.to_string().into_bytes()), "GET w{i}");
+    }
+    assert_eq!(replies[132], Value::Int(2));
+    assert_eq!(replies[133], Value::Okay);
+    assert_eq!(replies[134], Value::Int(1));
+    assert_eq!(get(&mut con, "same").as_deref(), Some("third"));
+}
+
 #[test]
 fn concurrent_incr_is_atomic() {
     let server = TestServer::start();

@@ -153,6 +153,8 @@ pub struct NodeConfig {
     pub block_cache_bytes: u64,
     /// Memtable size per shard.
     pub memtable_size_bytes: u64,
+    /// Row cache per shard: the newest value of recently written or read keys.
+    pub row_cache_bytes: u64,
 }
 
 impl Default for NodeConfig {
@@ -173,6 +175,7 @@ impl Default for NodeConfig {
             slowlog_max_len: 128,
             block_cache_bytes: 64 << 20,
             memtable_size_bytes: 64 << 20,
+            row_cache_bytes: 64 << 20,
         }
     }
 }

@@ -34,8 +34,69 @@ fn is_transaction_command(name: &str) -> bool {
     matches!(name, "multi" | "exec" | "discard" | "watch" | "unwatch")
 }
 
+/// A request whose keys all belong to one core: it needs nothing of the connection, so the
+/// requests of a pipeline that are all such reads, or all such writes to distinct keys, may run
+/// side by side (see `handler`).
+pub struct KeyedRequest {
+    /// The command.
+    pub spec: &'static CommandSpec,
+    /// Its arguments.
+    pub args: Vec<Bytes>,
+    /// The core that owns every key.
+    pub owner: usize,
+    /// The positions of its keys in `args`.
+    pub positions: Vec<usize>,
+}
+
+impl KeyedRequest {
+    /// The request's keys.
+    pub fn keys(&self) -> impl Iterator<Item = &Bytes> {
+        self.positions.iter().map(|&p| &self.args[p])
+    }
+
+    /// Runs it on its owner.
+    pub async fn execute(self, core: &Rc<Core>) -> Reply {
+        core.call_owner(self.owner, self.args).await
+    }
+}
+
+/// How a request runs: on its own, or as a keyed request of one core.
+pub enum Routed {
+    /// Runs on its own, with the connection.
+    Alone(&'static CommandSpec, Vec<Bytes>),
+    /// Every key belongs to one core.
+    Keyed(KeyedRequest),
+}
+
+/// Decides how a request runs.
+pub fn route(core: &Core, spec: &'static CommandSpec, args: Vec<Bytes>) -> Routed {
+    let name = spec.name;
+    if is_connection_command(name) || is_transaction_command(name) {
+        return Routed::Alone(spec, args);
+    }
+    let positions: Vec<usize> = key_positions(spec, &args).collect();
+    let Some(&first) = positions.first() else { return Routed::Alone(spec, args) };
+    let owner = core.map().core_of_key(&args[first]);
+    if positions.iter().all(|&p| core.map().core_of_key(&args[p]) == owner) {
+        return Routed::Keyed(KeyedRequest { spec, args, owner, positions });
+    }
+    Routed::Alone(spec, args)
+}
+
 /// Executes one request of a connection of this core.
 pub async fn execute_request(
+    core: &Rc<Core>,
+    conn: &mut ConnectionState,
+    spec: &'static CommandSpec,
+    args: Vec<Bytes>,
+) -> Reply {
+    match route(core, spec, args) {
+        Routed::Keyed(request) => request.execute(core).await,
+        Routed::Alone(spec, args) => execute_alone(core, conn, spec, args).await,
+    }
+}
+
+async fn execute_alone(
     core: &Rc<Core>,
     conn: &mut ConnectionState,
     spec: &'static CommandSpec,
@@ -54,10 +115,6 @@ pub async fn execute_request(
     let positions: Vec<usize> = key_positions(spec, &args).collect();
     if positions.is_empty() {
         return cmd::server::execute(core, conn, &args).await;
-    }
-    let first_owner = core.map().core_of_key(&args[positions[0]]);
-    if positions.iter().all(|&p| core.map().core_of_key(&args[p]) == first_owner) {
-        return core.call_owner(first_owner, args).await;
     }
     cmd::multi::execute(core, spec, args, &positions).await
 }

@@ -1,17 +1,34 @@
 //! `net::Handler` for the node: executes a connection's batch, records statistics.
+//!
+//! A pipeline's requests run in order, except that a run of requests that each touch keys of a
+//! single core and are all reads, or all writes with no key in common, runs side by side: the
+//! writes of a pipeline then share raft rounds and fsyncs instead of waiting for one each. A
+//! write takes its key latches before its first await, in request order, and proposals of one
+//! core reach its raft log in that order, so the writes still apply in request order.
 
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::time::Instant;
 
+use bytes::Bytes;
+use nokv_engine::sync::join_all;
+use nokv_net::command::CommandSpec;
 use nokv_net::frame::Reply;
 use nokv_net::handler::{ConnectionState, Handler, Request};
 
 use crate::core::Core;
-use crate::dispatch::execute_request;
+use crate::dispatch::{KeyedRequest, Routed, execute_request, route};
 
 /// The handler of one core's connections.
 pub struct NodeHandler {
     core: Rc<Core>,
+}
+
+/// Which requests may share a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RunKind {
+    Reads,
+    Writes,
 }
 
 impl NodeHandler {
@@ -19,26 +36,120 @@ impl NodeHandler {
     pub fn new(core: Rc<Core>) -> NodeHandler {
         NodeHandler { core }
     }
+
+    /// Runs one request alone, with the connection.
+    async fn call_one(&self, conn: &mut ConnectionState, spec: &'static CommandSpec, args: Vec<Bytes>) -> Reply {
+        let started = Instant::now();
+        let args_for_log = self.slowlog_on().then(|| args.clone());
+        let reply = execute_request(&self.core, conn, spec, args).await;
+        self.record(conn, spec, args_for_log, started, &reply);
+        reply
+    }
+
+    /// Runs keyed requests side by side; replies in request order.
+    async fn call_run(&self, conn: &ConnectionState, run: Vec<KeyedRequest>) -> Vec<Reply> {
+        let started = Instant::now();
+        let logged: Vec<_> = run.iter().map(|r| (r.spec, self.slowlog_on().then(|| r.args.clone()))).collect();
+        let replies = join_all(run.into_iter().map(|request| request.execute(&self.core)).collect()).await;
+        for ((spec, args), reply) in logged.into_iter().zip(&replies) {
+            self.record(conn, spec, args, started, reply);
+        }
+        replies
+    }
+
+    fn slowlog_on(&self) -> bool {
+        self.core.node.config.slowlog_log_slower_than_us() >= 0
+    }
+
+    fn record(
+        &self,
+        conn: &ConnectionState,
+        spec: &'static CommandSpec,
+        args: Option<Vec<Bytes>>,
+        started: Instant,
+        reply: &Reply,
+    ) {
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        let failed = matches!(reply, Reply::Error(_));
+        self.core.stats.borrow_mut().record(spec.full_name(), elapsed_us, failed);
+        if let Some(args) = args {
+            let threshold = self.core.node.config.slowlog_log_slower_than_us();
+            let max_len = self.core.node.config.slowlog_max_len();
+            self.core.slowlog.borrow_mut().maybe_log(&args, elapsed_us, threshold, max_len, conn);
+        }
+    }
+}
+
+fn run_kind(request: &KeyedRequest) -> Option<RunKind> {
+    if request.spec.is_write() {
+        Some(RunKind::Writes)
+    } else if request.spec.is_readonly() {
+        Some(RunKind::Reads)
+    } else {
+        None
+    }
+}
+
+/// Keyed requests collected into a run, with the keys the run's writes touch.
+struct Run {
+    kind: RunKind,
+    requests: Vec<KeyedRequest>,
+    keys: HashSet<Bytes>,
+}
+
+impl Run {
+    /// Adds `request` if it may run beside the others; gives it back otherwise.
+    fn offer(&mut self, request: KeyedRequest) -> Result<(), KeyedRequest> {
+        if run_kind(&request) != Some(self.kind) {
+            return Err(request);
+        }
+        if self.kind == RunKind::Writes {
+            if request.keys().any(|key| self.keys.contains(key)) {
+                return Err(request);
+            }
+            self.keys.extend(request.keys().cloned());
+        }
+        self.requests.push(request);
+        Ok(())
+    }
 }
 
 impl Handler for NodeHandler {
     async fn call_batch(&self, conn: &mut ConnectionState, requests: Vec<Request>) -> Vec<Reply> {
         let mut replies = Vec::with_capacity(requests.len());
+        let mut run: Option<Run> = None;
         for request in requests {
-            let started = Instant::now();
-            let name = request.spec.full_name();
-            // The arguments are kept for a possible slow-log entry only while the slow log is on.
-            let threshold = self.core.node.config.slowlog_log_slower_than_us();
-            let args_for_log = (threshold >= 0).then(|| request.args.clone());
-            let reply = execute_request(&self.core, conn, request.spec, request.args).await;
-            let elapsed_us = started.elapsed().as_micros() as u64;
-            let failed = matches!(reply, Reply::Error(_));
-            self.core.stats.borrow_mut().record(name, elapsed_us, failed);
-            if let Some(args) = args_for_log {
-                let max_len = self.core.node.config.slowlog_max_len();
-                self.core.slowlog.borrow_mut().maybe_log(&args, elapsed_us, threshold, max_len, conn);
+            let keyed = match route(&self.core, request.spec, request.args) {
+                Routed::Keyed(keyed) => keyed,
+                Routed::Alone(spec, args) => {
+                    if let Some(run) = run.take() {
+                        replies.extend(self.call_run(conn, run.requests).await);
+                    }
+                    replies.push(self.call_one(conn, spec, args).await);
+                    continue;
+                }
+            };
+            let keyed = match run.as_mut() {
+                None => keyed,
+                Some(open) => match open.offer(keyed) {
+                    Ok(()) => continue,
+                    Err(keyed) => {
+                        let full = run.take().expect("a run is open");
+                        replies.extend(self.call_run(conn, full.requests).await);
+                        keyed
+                    }
+                },
+            };
+            match run_kind(&keyed) {
+                Some(kind) => {
+                    let keys = if kind == RunKind::Writes { keyed.keys().cloned().collect() } else { HashSet::new() };
+                    run = Some(Run { kind, requests: vec![keyed], keys });
+                }
+                None => replies.extend(self.call_run(conn, vec![keyed]).await),
             }
-            replies.push(reply);
+        }
+        if let Some(run) = run.take() {
+            replies.extend(self.call_run(conn, run.requests).await);
         }
         replies
     }

@@ -22,6 +22,7 @@ use nokv_engine::{Engine, EngineOptions};
 use nokv_net::command::CommandTable;
 use nokv_net::server::{ClientRegistry, Server, ServerConfig};
 use nokv_raft::{RaftConfig, RaftStore};
+use nokv_txn::row_cache::RowCache;
 use nokv_txn::tso::{Tso, TsoOptions};
 
 use crate::call::{CoreCall, CoreReply};
@@ -202,15 +203,14 @@ async fn core_main(startup: Startup) -> Result<()> {
     let journal = Rc::new(Journal::open(fs, &core_dir.join("journal"), JournalOptions::default()).await?);
     let raft_config = RaftConfig { sync_log: config.appendfsync == AppendFsync::Always, ..RaftConfig::default() };
     let regions: Vec<u64> = node.map.regions_of_core(core_id).map(|r| r.id).collect();
-    let raft =
-        RaftStore::open(journal.clone(), Applier::new(engine.clone()), raft_config, &regions).await.map_err(|e| {
-            Error::Io {
-                what: format!("opening raft groups of core {core_id}"),
-                source: std::io::Error::other(e.to_string()),
-            }
-        })?;
+    let rows = Rc::new(RowCache::new(config.row_cache_bytes));
+    let applier = Applier::new(engine.clone(), rows.clone());
+    let raft = RaftStore::open(journal.clone(), applier, raft_config, &regions).await.map_err(|e| Error::Io {
+        what: format!("opening raft groups of core {core_id}"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
     let raft = Rc::new(raft);
-    let store = Store::new(engine.clone(), raft.clone(), startup.tso.clone(), node.map.clone());
+    let store = Store::new(engine.clone(), raft.clone(), startup.tso.clone(), node.map.clone(), rows);
     let core = Rc::new(Core::new(
         core_id,
         store,

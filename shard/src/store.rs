@@ -19,7 +19,8 @@ use nokv_engine::io::dma::DmaFs;
 use nokv_engine::{Engine, WriteBatch};
 use nokv_raft::{RaftError, RaftStore, StateMachine};
 use nokv_txn::latch::{LatchGuard, Latches};
-use nokv_txn::mvcc::{self, MaxTs, Mutation, ScanEntry, ScanOptions, ScanRange};
+use nokv_txn::mvcc::{self, MaxTs, Mutation, MvccReadOptions, ScanEntry, ScanOptions, ScanRange};
+use nokv_txn::row_cache::RowCache;
 use nokv_txn::timestamp::TimeStamp;
 use nokv_txn::tso::Tso;
 
@@ -49,15 +50,17 @@ pub enum StoreError {
 /// The result of applying one raft entry.
 pub type ApplyOutput = Result<(), String>;
 
-/// Applies committed raft entries (encoded write batches) to the engine.
+/// Applies committed raft entries (encoded write batches) to the engine, and keeps the row
+/// cache up to date with them.
 pub struct Applier {
     engine: Engine<DmaFs>,
+    rows: Rc<RowCache>,
 }
 
 impl Applier {
-    /// Applies to `engine`.
-    pub fn new(engine: Engine<DmaFs>) -> Applier {
-        Applier { engine }
+    /// Applies to `engine`, telling `rows` of every batch.
+    pub fn new(engine: Engine<DmaFs>, rows: Rc<RowCache>) -> Applier {
+        Applier { engine, rows }
     }
 }
 
@@ -69,7 +72,17 @@ impl StateMachine for Applier {
             return Ok(());
         }
         let batch = WriteBatch::decode(data).map_err(|e| e.to_string())?;
-        self.engine.apply(region_id, index, &batch).await.map(|_| ()).map_err(|e| e.to_string())
+        match self.engine.apply(region_id, index, &batch).await {
+            Ok(_) => {
+                self.rows.observe(&batch);
+                Ok(())
+            }
+            Err(error) => {
+                // A failed apply may have changed part of the memtable: forget every row.
+                self.rows.clear();
+                Err(error.to_string())
+            }
+        }
     }
 
     fn applied_index(&self, region_id: u64) -> u64 {
@@ -85,6 +98,7 @@ pub struct Store {
     latches: Latches,
     map: Arc<RegionMap>,
     max_ts: HashMap<u64, MaxTs>,
+    rows: Rc<RowCache>,
 }
 
 /// Latch slots per core (a power of two; collisions only serialise unrelated keys).
@@ -97,9 +111,15 @@ impl Store {
         raft: Rc<RaftStore<DmaFs, Applier>>,
         tso: Arc<Tso>,
         map: Arc<RegionMap>,
+        rows: Rc<RowCache>,
     ) -> Store {
         let max_ts = map.regions().iter().map(|r| (r.id, MaxTs::new(TimeStamp::ZERO))).collect();
-        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts }
+        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts, rows }
+    }
+
+    /// The row cache (statistics).
+    pub fn rows(&self) -> &RowCache {
+        &self.rows
     }
 
     /// The engine (statistics, flush).
@@ -139,7 +159,15 @@ impl Store {
     pub async fn read(&self, key: &[u8]) -> Result<Option<StoredValue>, StoreError> {
         let region = self.map.region_of_key(key).id;
         let read_ts = self.read_ts(region).await?;
-        let raw = mvcc::get(&self.engine, key, read_ts).await?;
+        let raw = match self.rows.get(key, read_ts) {
+            Some(raw) => raw,
+            None => {
+                let ticket = self.rows.ticket(read_ts);
+                let read = mvcc::get_point(&self.engine, key, read_ts, &MvccReadOptions::default()).await?;
+                self.rows.fill(key, ticket, read.value.clone(), read.lock_seen);
+                read.value
+            }
+        };
         Ok(raw.and_then(|raw| decode_live(&raw, now_ms())))
     }
 

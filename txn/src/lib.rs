@@ -21,6 +21,7 @@ pub mod keys;
 pub mod latch;
 pub mod mvcc;
 pub mod record;
+pub mod row_cache;
 pub mod timestamp;
 pub mod tso;
 

@@ -107,17 +107,39 @@ pub async fn get_with<F: FileSystem>(
     read_ts: TimeStamp,
     options: &MvccReadOptions,
 ) -> Result<Option<Bytes>> {
+    Ok(get_point(engine, user_key, read_ts, options).await?.value)
+}
+
+/// What a point read found, and whether it met a lock that did not block it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointRead {
+    /// The value at the read's timestamp, `None` when it has none.
+    pub value: Option<Bytes>,
+    /// A lock on the key was there (one that may commit above the read, or was bypassed).
+    pub lock_seen: bool,
+}
+
+/// [`get_with`], also telling whether a lock was seen (a row cache must not hide a lock).
+pub async fn get_point<F: FileSystem>(
+    engine: &Engine<F>,
+    user_key: &[u8],
+    read_ts: TimeStamp,
+    options: &MvccReadOptions,
+) -> Result<PointRead> {
     let snapshot = engine.snapshot();
     let read = options.engine_options(&snapshot);
     let data_key = keys::data_key(user_key);
-    if let Some(encoded) = engine.get(Cf::Lock, &data_key, &read).await? {
-        check_lock(&Lock::decode(&encoded)?, user_key, read_ts, options)?;
+    let lock = engine.get(Cf::Lock, &data_key, &read).await?;
+    if let Some(encoded) = &lock {
+        check_lock(&Lock::decode(encoded)?, user_key, read_ts, options)?;
     }
+    let lock_seen = lock.is_some();
     let mut versions = version_iterator(engine, &data_key, &read);
-    let Some(write) = visible_write(&mut versions, &data_key, read_ts, false).await? else {
-        return Ok(None);
+    let value = match visible_write(&mut versions, &data_key, read_ts, false).await? {
+        Some(write) => load_value(engine, &read, &data_key, write).await?,
+        None => None,
     };
-    load_value(engine, &read, &data_key, write).await
+    Ok(PointRead { value, lock_seen })
 }
 
 fn check_lock(lock: &Lock, user_key: &[u8], read_ts: TimeStamp, options: &MvccReadOptions) -> Result<()> {

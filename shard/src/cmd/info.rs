@@ -783,6 +783,7 @@ fn shard_line(core: &Core) -> String {
     let cache = engine.cache_stats();
     let stats = engine.stats();
     let raft = core.store.raft().stats();
+    let rows = core.store.rows().stats();
     let mut files_per_level: Vec<usize> = Vec::new();
     let (mut sst_files, mut sst_bytes) = (0usize, 0u64);
     for (_, levels) in engine.level_summary() {
@@ -798,7 +799,8 @@ fn shard_line(core: &Core) -> String {
         "shard{}:connected_clients={},commands_processed={},regions={},memtable_bytes={},sst_files={},\
          sst_bytes={},level_files={},value_log_bytes={},block_cache_hits={},block_cache_misses={},\
          index_cache_hits={},index_cache_misses={},cache_bytes={},flushes={},compactions={},write_stalls={},\
-         raft_rounds={},raft_journal_writes={},raft_entries_applied={},mesh_messages_sent={}",
+         raft_rounds={},raft_journal_writes={},raft_entries_applied={},mesh_messages_sent={},\
+         row_cache_hits={},row_cache_misses={},row_cache_rows={},row_cache_bytes={}",
         core.id,
         core.clients.len(),
         core.server_stats.snapshot().commands_processed,
@@ -820,6 +822,10 @@ fn shard_line(core: &Core) -> String {
         raft.journal_writes,
         raft.entries_applied,
         core.mesh.messages_sent(),
+        rows.hits,
+        rows.misses,
+        rows.rows,
+        rows.weight_bytes,
     )
 }
 

@@ -162,6 +162,13 @@ struct ExtendedOptions {
     expire: Option<(ExpireKind, Bytes)>,
 }
 
+impl ExtendedOptions {
+    /// Whether SET must read the key first (to answer GET, test NX/XX, or keep the TTL).
+    fn reads_old_value(&self) -> bool {
+        self.nx || self.xx || self.get || self.keep_ttl
+    }
+}
+
 /// Parses SET / GETEX options. Repeating an option is allowed (the last expiry wins); mixing
 /// NX with XX, or two different expiry kinds, or an expiry with KEEPTTL / PERSIST, is a syntax
 /// error, exactly the combinations Redis rejects.
@@ -215,6 +222,11 @@ async fn set(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
     };
     let key = args[1].clone();
     let _latch = lock_key(core, &key).await;
+    if !options.reads_old_value() {
+        // A plain SET overwrites whatever is there: no read, only the write.
+        write_string(core, key, args[2].clone(), expire_at_ms).await?;
+        return Ok(Reply::ok());
+    }
     let old = if options.get { read_string(core, &key).await? } else { core.store.read(&key).await? };
     let exists = old.is_some();
     let old_expire_at_ms = old.as_ref().and_then(|value| value.expire_at_ms);

@@ -1,0 +1,228 @@
+//! The row cache: the newest committed value of recently used keys, so that a point read is one
+//! hash lookup instead of a Lock CF lookup, a Write CF seek and maybe a Default CF lookup.
+//!
+//! A row says "from `valid_from` on, until the next apply that touches the key, the key's
+//! visible value is `value`" (`None`: the key has no value). A read at `read_ts` may use a row
+//! only when `valid_from <= read_ts`.
+//!
+//! Rows come from two places:
+//! - [`RowCache::observe`], called for every batch the state machine applies, in apply order.
+//!   A Write CF Put/Delete record sets the key's row (the value from the record's short value
+//!   or from the Default CF put of the same batch; 1PC and commit batches carry both); anything
+//!   else that could change what a reader sees (a Lock CF change, an engine delete of a Write CF
+//!   record, a Put record whose value is not in the batch) drops the key's row; a range delete
+//!   drops every row. Lock and Rollback records change no value and leave the row alone.
+//! - [`RowCache::fill`], after a read that missed. A read's result is the newest state only if
+//!   no apply ran while it read (the apply `epoch` is unchanged), no applied commit is newer than
+//!   its timestamp (a write can be applied before its proposer advances the TSO, and a read in
+//!   that window reads below it), and it saw no lock (a row hides locks from readers).
+//!
+//! Invariant: a row is never older than what the engine holds for its key, so serving it at any
+//! `read_ts >= valid_from` returns what the engine read would return. The cache is per core and
+//! single-threaded; it starts empty at every open (replayed applies refill it).
+
+use std::cell::{Cell, RefCell};
+
+use bytes::Bytes;
+use nokv_engine::{Cf, WriteBatch, WriteOp};
+use quick_cache::Weighter;
+use quick_cache::unsync::Cache;
+
+use crate::keys::{self, SLOT_LEN};
+use crate::record::{Write, WriteType};
+use crate::timestamp::TimeStamp;
+
+/// Bytes counted per row on top of its key and value (table slot, Bytes headers, timestamps).
+const ROW_OVERHEAD_BYTES: u64 = 96;
+/// Typical row size, to size the table.
+const TYPICAL_ROW_BYTES: u64 = 256;
+/// Values larger than this are not cached (they live in the value log and the block cache).
+pub const MAX_CACHED_VALUE_BYTES: usize = 64 * 1024;
+
+/// One key's newest state.
+#[derive(Debug, Clone)]
+struct Row {
+    valid_from: TimeStamp,
+    value: Option<Bytes>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RowWeighter;
+
+impl Weighter<Bytes, Row> for RowWeighter {
+    fn weight(&self, key: &Bytes, row: &Row) -> u64 {
+        key.len() as u64 + row.value.as_ref().map_or(0, |v| v.len() as u64) + ROW_OVERHEAD_BYTES
+    }
+}
+
+/// Hit and miss counts since open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCacheStats {
+    /// Reads served from a row.
+    pub hits: u64,
+    /// Reads that went to the engine.
+    pub misses: u64,
+    /// Rows in the cache.
+    pub rows: usize,
+    /// Bytes the rows weigh.
+    pub weight_bytes: u64,
+}
+
+/// A fill ticket: taken before a read that missed, redeemed with its result.
+#[derive(Debug, Clone, Copy)]
+pub struct FillTicket {
+    epoch: u64,
+    read_ts: TimeStamp,
+}
+
+/// The row cache of one core. With a capacity of 0 it holds nothing.
+pub struct RowCache {
+    rows: Option<RefCell<Cache<Bytes, Row, RowWeighter>>>,
+    /// Bumped by every observed batch.
+    epoch: Cell<u64>,
+    /// The largest commit_ts observed.
+    max_applied_ts: Cell<TimeStamp>,
+    hits: Cell<u64>,
+    misses: Cell<u64>,
+}
+
+impl std::fmt::Debug for RowCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RowCache").field("stats", &self.stats()).finish()
+    }
+}
+
+impl RowCache {
+    /// A cache weighing at most `capacity_bytes`.
+    pub fn new(capacity_bytes: u64) -> RowCache {
+        let rows = (capacity_bytes > 0).then(|| {
+            let items = (capacity_bytes / TYPICAL_ROW_BYTES).max(1) as usize;
+            RefCell::new(Cache::with_weighter(items, capacity_bytes, RowWeighter))
+        });
+        RowCache {
+            rows,
+            epoch: Cell::new(0),
+            max_applied_ts: Cell::new(TimeStamp::ZERO),
+            hits: Cell::new(0),
+            misses: Cell::new(0),
+        }
+    }
+
+    /// The value of `user_key` at `read_ts` if a row answers it: `Some(None)` means "no value".
+    pub fn get(&self, user_key: &[u8], read_ts: TimeStamp) -> Option<Option<Bytes>> {
+        let found = self.rows.as_ref().and_then(|rows| {
+            let rows = rows.borrow();
+            let row = rows.get(user_key)?;
+            (row.valid_from <= read_ts).then(|| row.value.clone())
+        });
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.set(counter.get() + 1);
+        found
+    }
+
+    /// Taken before a read at `read_ts` that missed; see [`RowCache::fill`].
+    pub fn ticket(&self, read_ts: TimeStamp) -> FillTicket {
+        FillTicket { epoch: self.epoch.get(), read_ts }
+    }
+
+    /// Offers what a read found for `user_key` (see the module doc for when it is kept).
+    pub fn fill(&self, user_key: &[u8], ticket: FillTicket, value: Option<Bytes>, lock_seen: bool) {
+        let Some(rows) = &self.rows else { return };
+        let current = ticket.epoch == self.epoch.get() && ticket.read_ts >= self.max_applied_ts.get();
+        if !current || lock_seen || value.as_ref().is_some_and(|v| v.len() > MAX_CACHED_VALUE_BYTES) {
+            return;
+        }
+        let row = Row { valid_from: ticket.read_ts, value };
+        rows.borrow_mut().insert(Bytes::copy_from_slice(user_key), row);
+    }
+
+    /// Brings the rows up to date with a batch the state machine has just applied.
+    pub fn observe(&self, batch: &WriteBatch) {
+        self.epoch.set(self.epoch.get() + 1);
+        let Some(rows) = &self.rows else { return };
+        let mut rows = rows.borrow_mut();
+        for op in batch.ops() {
+            match op {
+                WriteOp::Put { cf: Cf::Write, key, value } => self.observe_write(&mut rows, batch, key, value),
+                WriteOp::Put { cf: Cf::Lock, key, .. }
+                | WriteOp::Delete { cf: Cf::Lock | Cf::Write, key }
+                | WriteOp::Delete { cf: Cf::Default, key } => drop_row(&mut rows, key),
+                WriteOp::DeleteRange { .. } => rows.clear(),
+                WriteOp::Put { .. } | WriteOp::Delete { .. } => {}
+            }
+        }
+    }
+
+    fn observe_write(&self, rows: &mut Cache<Bytes, Row, RowWeighter>, batch: &WriteBatch, key: &[u8], value: &[u8]) {
+        let (Ok((data_key, commit_ts)), Ok(write)) = (keys::split_ts(key), Write::decode(value)) else {
+            drop_row(rows, key);
+            return;
+        };
+        self.max_applied_ts.set(self.max_applied_ts.get().max(commit_ts));
+        let Some(user_key) = user_key_of(data_key) else { return };
+        let value = match write.write_type {
+            WriteType::Lock | WriteType::Rollback => return,
+            WriteType::Delete => None,
+            WriteType::Put => match write.short_value.or_else(|| default_value(batch, data_key, write.start_ts)) {
+                Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(value),
+                _ => {
+                    rows.remove(user_key.as_ref());
+                    return;
+                }
+            },
+        };
+        if rows.peek(user_key.as_ref()).is_some_and(|row| row.valid_from > commit_ts) {
+            // Applied out of timestamp order: let the engine decide which version wins.
+            rows.remove(user_key.as_ref());
+            return;
+        }
+        rows.insert(user_key, Row { valid_from: commit_ts, value });
+    }
+
+    /// Forgets every row (after an apply that failed half way).
+    pub fn clear(&self) {
+        self.epoch.set(self.epoch.get() + 1);
+        if let Some(rows) = &self.rows {
+            rows.borrow_mut().clear();
+        }
+    }
+
+    /// Hits, misses and size.
+    pub fn stats(&self) -> RowCacheStats {
+        let (rows, weight_bytes) =
+            self.rows.as_ref().map_or((0, 0), |rows| (rows.borrow().len(), rows.borrow().weight()));
+        RowCacheStats { hits: self.hits.get(), misses: self.misses.get(), rows, weight_bytes }
+    }
+}
+
+/// Drops the row of the key a Lock/Write/Default CF key belongs to (a Lock CF key is a data key;
+/// the others carry a timestamp suffix).
+fn drop_row(rows: &mut Cache<Bytes, Row, RowWeighter>, key: &[u8]) {
+    let data_key = keys::split_ts(key).map(|(data_key, _)| data_key).ok();
+    for candidate in [Some(key), data_key].into_iter().flatten() {
+        if let Some(user_key) = user_key_of(candidate) {
+            rows.remove(user_key.as_ref());
+        }
+    }
+}
+
+/// The user key of a data key, if it is one.
+fn user_key_of(data_key: &[u8]) -> Option<Bytes> {
+    let encoded = data_key.get(SLOT_LEN..)?;
+    match keys::decode_memcomparable(encoded) {
+        Ok((user_key, [])) => Some(Bytes::from(user_key)),
+        _ => None,
+    }
+}
+
+/// The Default CF value a Put record at `start_ts` points to, if the batch carries it.
+fn default_value(batch: &WriteBatch, data_key: &[u8], start_ts: TimeStamp) -> Option<Bytes> {
+    let wanted = keys::with_ts(data_key, start_ts);
+    batch.ops().iter().find_map(|op| match op {
+        WriteOp::Put { cf: Cf::Default, key, value } if key.as_ref() == wanted.as_slice() => Some(value.clone()),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,136 @@
+use super::*;
+use crate::mvcc::{Mutation, one_pc};
+use crate::record::{Lock, LockType};
+
+fn ts(value: u64) -> TimeStamp {
+    TimeStamp::new(value)
+}
+
+fn put(key: &str, value: &[u8]) -> Mutation {
+    Mutation::Put(Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(value))
+}
+
+fn commit(cache: &RowCache, mutations: &[Mutation], start: u64, commit: u64) {
+    cache.observe(&one_pc(mutations, ts(start), ts(commit)));
+}
+
+#[test]
+fn an_applied_put_is_served_from_its_commit_ts_on() {
+    let cache = RowCache::new(1 << 20);
+    commit(&cache, &[put("k", b"v1")], 10, 11);
+    assert_eq!(cache.get(b"k", ts(10)), None, "a read below the commit must go to the engine");
+    assert_eq!(cache.get(b"k", ts(11)), Some(Some(Bytes::from_static(b"v1"))));
+    commit(&cache, &[put("k", b"v2")], 12, 13);
+    assert_eq!(cache.get(b"k", ts(20)), Some(Some(Bytes::from_static(b"v2"))));
+    assert_eq!(cache.stats().hits, 2);
+}
+
+#[test]
+fn large_values_come_from_the_default_cf_put_of_the_same_batch() {
+    let cache = RowCache::new(1 << 20);
+    let large = vec![7u8; 1000];
+    commit(&cache, &[put("big", &large)], 10, 11);
+    assert_eq!(cache.get(b"big", ts(11)), Some(Some(Bytes::from(large))));
+}
+
+#[test]
+fn values_over_the_limit_drop_the_row() {
+    let cache = RowCache::new(1 << 30);
+    commit(&cache, &[put("k", b"small")], 10, 11);
+    commit(&cache, &[put("k", &vec![1u8; MAX_CACHED_VALUE_BYTES + 1])], 12, 13);
+    assert_eq!(cache.get(b"k", ts(20)), None);
+}
+
+#[test]
+fn a_delete_record_caches_absence() {
+    let cache = RowCache::new(1 << 20);
+    commit(&cache, &[put("k", b"v")], 10, 11);
+    commit(&cache, &[Mutation::Delete(Bytes::from_static(b"k"))], 12, 13);
+    assert_eq!(cache.get(b"k", ts(13)), Some(None));
+}
+
+#[test]
+fn lock_and_rollback_records_leave_the_row() {
+    let cache = RowCache::new(1 << 20);
+    commit(&cache, &[put("k", b"v")], 10, 11);
+    commit(&cache, &[Mutation::Lock(Bytes::from_static(b"k"))], 12, 13);
+    assert_eq!(cache.get(b"k", ts(14)), Some(Some(Bytes::from_static(b"v"))));
+}
+
+#[test]
+fn a_lock_cf_change_or_an_engine_delete_drops_the_row() {
+    let cache = RowCache::new(1 << 20);
+    commit(&cache, &[put("a", b"1"), put("b", b"2")], 10, 11);
+    let mut batch = WriteBatch::new();
+    batch.put(
+        Cf::Lock,
+        keys::data_key(b"a"),
+        Lock::new(LockType::Put, Bytes::from_static(b"a"), ts(20), 3000).encode(),
+    );
+    batch.delete(Cf::Write, keys::versioned_key(b"b", ts(11)));
+    cache.observe(&batch);
+    assert_eq!(cache.get(b"a", ts(30)), None);
+    assert_eq!(cache.get(b"b", ts(30)), None);
+}
+
+#[test]
+fn a_range_delete_drops_every_row() {
+    let cache = RowCache::new(1 << 20);
+    commit(&cache, &[put("a", b"1")], 10, 11);
+    let mut batch = WriteBatch::new();
+    batch.delete_range(Cf::Write, Bytes::from_static(b"\x00"), Bytes::from_static(b"\xff"));
+    cache.observe(&batch);
+    assert_eq!(cache.get(b"a", ts(30)), None);
+    assert_eq!(cache.stats().rows, 0);
+}
+
+#[test]
+fn a_fill_is_kept_only_when_nothing_was_applied_meanwhile() {
+    let cache = RowCache::new(1 << 20);
+    let ticket = cache.ticket(ts(50));
+    commit(&cache, &[put("other", b"x")], 40, 41);
+    cache.fill(b"k", ticket, Some(Bytes::from_static(b"stale?")), false);
+    assert_eq!(cache.get(b"k", ts(60)), None, "an apply ran during the read");
+
+    let ticket = cache.ticket(ts(50));
+    cache.fill(b"k", ticket, Some(Bytes::from_static(b"v")), false);
+    assert_eq!(cache.get(b"k", ts(49)), None, "valid from the read's ts only");
+    assert_eq!(cache.get(b"k", ts(50)), Some(Some(Bytes::from_static(b"v"))));
+}
+
+#[test]
+fn a_read_below_an_applied_commit_is_not_kept() {
+    let cache = RowCache::new(1 << 20);
+    // Applied at 100 before its proposer advanced the TSO; a read at 96 reads the old value.
+    commit(&cache, &[put("other", b"x")], 99, 100);
+    let ticket = cache.ticket(ts(96));
+    cache.fill(b"k", ticket, Some(Bytes::from_static(b"old")), false);
+    assert_eq!(cache.get(b"k", ts(200)), None);
+}
+
+#[test]
+fn a_read_that_saw_a_lock_is_not_kept() {
+    let cache = RowCache::new(1 << 20);
+    let ticket = cache.ticket(ts(10));
+    cache.fill(b"k", ticket, None, true);
+    assert_eq!(cache.get(b"k", ts(20)), None);
+}
+
+#[test]
+fn a_zero_capacity_cache_holds_nothing() {
+    let cache = RowCache::new(0);
+    commit(&cache, &[put("k", b"v")], 10, 11);
+    cache.fill(b"j", cache.ticket(ts(20)), None, false);
+    assert_eq!(cache.get(b"k", ts(20)), None);
+    assert_eq!(cache.get(b"j", ts(20)), None);
+    assert_eq!(cache.stats().misses, 2);
+}
+
+#[test]
+fn the_cache_stays_within_its_budget() {
+    let cache = RowCache::new(64 * 1024);
+    for i in 0..10_000u64 {
+        commit(&cache, &[put(&format!("key{i}"), &[0u8; 100])], 2 * i + 10, 2 * i + 11);
+    }
+    assert!(cache.stats().weight_bytes <= 64 * 1024, "{:?}", cache.stats());
+}
