@@ -75,7 +75,9 @@
 //! the disk has room again every write fails the same way (the caller retries).
 //! Preallocation makes a full disk show up at rotation: appends overwrite the reserved zeros
 //! of the active segment and need no new blocks, so a full disk fails the reservation of the
-//! next segment (whose half-made file is deleted), never a write in the middle of a batch.
+//! next segment. The reservation then halves until the disk can give it (down to 1 MiB;
+//! appends past a smaller reservation grow the file), so freeing a little space is enough to
+//! write again; when not even that fits, the half-made segment is deleted and the write fails.
 //! Only a cancelled writer (its write's fate unknown) still closes the journal for good.
 //!
 //! # Purge

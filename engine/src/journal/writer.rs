@@ -153,10 +153,20 @@ fn encode_item(item: &Item) -> (RecordType, Vec<u8>, RecordBody) {
 
 /// Creates segment `seq` with its header block written and `size_bytes` reserved, synced
 /// (so later syncs of appends inside the reserved space carry no size change).
+/// When the disk cannot give the whole reservation, a smaller one is taken (halving down to
+/// this); appends past it then grow the file, and a full disk fails them (see `rewind`).
+const MIN_RESERVE_BYTES: u64 = 1 << 20;
+
 pub(super) async fn create_segment<F: FileSystem>(fs: &F, dir: &Path, seq: u64, size_bytes: u64) -> Result<F::File> {
     let file = fs.open(&dir.join(format::segment_file_name(seq)), OpenMode::CreateTruncate).await?;
     file.write_at(0, &format::encode_segment_header(seq)).await?;
-    file.allocate(size_bytes).await?;
+    let mut reserve_bytes = size_bytes;
+    while let Err(error) = file.allocate(reserve_bytes).await {
+        if !error.is_no_space() || reserve_bytes <= MIN_RESERVE_BYTES {
+            return Err(error);
+        }
+        reserve_bytes = (reserve_bytes / 2).max(MIN_RESERVE_BYTES);
+    }
     file.sync().await?;
     Ok(file)
 }
