@@ -65,6 +65,32 @@ impl Error {
     pub fn is_corruption(&self) -> bool {
         matches!(self, Error::Corruption { .. })
     }
+
+    /// True when the disk (or a quota) has no room: retrying once space is freed can succeed.
+    pub fn is_no_space(&self) -> bool {
+        match self {
+            Error::Io { source, .. } => {
+                matches!(source.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+                    || source.to_string().starts_with("No space left on device")
+            }
+            _ => false,
+        }
+    }
+
+    /// What went wrong, without the path: the OS's text for an I/O error ("No space left on
+    /// device", as `strerror` words it), this error's own text otherwise.
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Io { source, .. } => {
+                let text = source.to_string();
+                match text.find(" (os error ") {
+                    Some(end) => text[..end].to_string(),
+                    None => text,
+                }
+            }
+            other => other.to_string(),
+        }
+    }
 }
 
 /// The engine's result type.

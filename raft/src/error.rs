@@ -45,7 +45,15 @@ pub enum RaftError {
     /// raft asked for something this phase does not implement yet (snapshots).
     #[error("unsupported: {0}")]
     Unsupported(&'static str),
-    /// The store was dropped or stopped after a failed journal write.
+    /// The journal could not persist the log (a full disk): the proposal is not acknowledged
+    /// (it may still be applied once the stuck round is retried successfully), and proposals
+    /// are refused until then. `reason` is the OS's text, e.g. "No space left on device".
+    #[error("disk error: {reason}")]
+    DiskError {
+        /// Why the journal write failed.
+        reason: String,
+    },
+    /// The store was stopped, or a ready round failed in a way a retry cannot fix.
     #[error("raft store is closed")]
     Closed,
 }

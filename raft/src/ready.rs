@@ -25,8 +25,18 @@
 //! Between steps 1 and 3 the round awaits the journal; meanwhile callers only queue work
 //! (step 0 of the next round), so no RawNode is touched between its `ready()` and `advance`.
 //! Rounds never overlap (a lock); a round must run to completion: dropping its future midway
-//! closes the store at the next round. A failed journal write closes the store: raft's view of what
-//! is durable is then unknown, so every proposer gets `Closed` and the shard must reopen.
+//! closes the store at the next round.
+//!
+//! # A failed journal write (a full disk)
+//! raft-rs cannot take back a ready, so a round whose journal write fails is kept as it is
+//! (`StuckRound`: its batch and its readies, between steps 2 and 3) and the round returns
+//! `DiskError`. Every waiting and queued proposal fails with `DiskError` (not acknowledged; the
+//! entries of the stuck round may still commit once it is persisted), and `propose` refuses
+//! with `DiskError` while the round is stuck. The journal rewinds over the failed write itself
+//! (see `nokv_engine::journal`). The next round (the driver retries after a pause) first
+//! writes the stuck batch again; once that succeeds it advances and applies the stuck readies
+//! and clears the error, then runs as usual. No node is touched in between, and reads keep
+//! working: the commit index does not move while the round is stuck.
 
 use std::rc::Rc;
 
@@ -51,6 +61,13 @@ struct PendingReady<F: FileSystem, O> {
 /// What one region applies in step 4.
 type ApplyWork<F, O> = (Rc<Region<F, O>>, Vec<Entry>);
 
+/// A round between its collect and its advance: the journal batch to persist and the readies.
+pub(crate) struct StuckRound<F: FileSystem, O> {
+    batch: JournalBatch,
+    sync: bool,
+    pending: Vec<PendingReady<F, O>>,
+}
+
 impl<F: FileSystem, S: StateMachine> RaftStore<F, S>
 where
     S::Output: 'static,
@@ -70,15 +87,22 @@ where
         }
         let result = self.run_round().await;
         self.round_running.set(false);
-        if let Err(error) = &result {
-            tracing::error!(%error, "raft ready round failed; closing the raft store");
-            self.close();
+        match &result {
+            Ok(()) | Err(RaftError::DiskError { .. }) => {}
+            Err(error) => {
+                tracing::error!(%error, "raft ready round failed; closing the raft store");
+                self.close();
+            }
         }
         self.update_stats(|stats| stats.rounds += 1);
         result
     }
 
     async fn run_round(&self) -> Result<()> {
+        let stuck = self.stuck.borrow_mut().take();
+        if let Some(stuck) = stuck {
+            self.persist_and_apply(stuck).await?;
+        }
         let regions = self.region_list();
         self.feed_inbound(&regions).await?;
         let mut batch = JournalBatch::new();
@@ -91,15 +115,41 @@ where
         }
         if !batch.is_empty() {
             add_dirty_states(&regions, &mut batch);
-            self.journal.append(batch, self.config.sync_log && must_sync).await?;
-            self.update_stats(|stats| stats.journal_writes += 1);
         }
-        let work: Vec<ApplyWork<F, S::Output>> = pending.into_iter().map(|ready| self.advance(ready)).collect();
+        self.persist_and_apply(StuckRound { batch, sync: self.config.sync_log && must_sync, pending }).await
+    }
+
+    /// Steps 2 to 4. A failed journal write keeps the round for a retry (see the module doc).
+    async fn persist_and_apply(&self, round: StuckRound<F, S::Output>) -> Result<()> {
+        if !round.batch.is_empty() {
+            if let Err(error) = self.journal.append(round.batch.clone(), round.sync).await {
+                return Err(self.keep_stuck(round, &error));
+            }
+            self.update_stats(|stats| stats.journal_writes += 1);
+            if self.disk_error.borrow_mut().take().is_some() {
+                tracing::info!("raft: the journal write succeeded again; accepting writes");
+            }
+        }
+        let work: Vec<ApplyWork<F, S::Output>> = round.pending.into_iter().map(|ready| self.advance(ready)).collect();
         for (region, entries) in work {
             self.apply_entries(&region, entries).await?;
         }
         self.applied.notify_all();
         Ok(())
+    }
+
+    /// Keeps a round whose journal write failed, fails every waiting proposal, and refuses new
+    /// ones until a retry succeeds.
+    fn keep_stuck(&self, round: StuckRound<F, S::Output>, error: &nokv_engine::Error) -> RaftError {
+        let reason = error.reason();
+        if self.disk_error.replace(Some(reason.clone())).is_none() {
+            tracing::error!(%error, "raft: journal write failed; refusing writes until a retry succeeds");
+        }
+        for region in self.region_list() {
+            region.fail_proposals(|| RaftError::DiskError { reason: reason.clone() });
+        }
+        *self.stuck.borrow_mut() = Some(round);
+        RaftError::DiskError { reason }
     }
 
     /// Step 0: entry fetches raft agreed to wait for, then ticks, messages, proposals.

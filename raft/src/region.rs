@@ -174,6 +174,20 @@ impl<F: FileSystem, O> Region<F, O> {
         Ok(())
     }
 
+    /// Fails every waiting and queued proposal with `error` (kept: queued peer messages).
+    pub fn fail_proposals(&self, error: impl Fn() -> RaftError) {
+        for (_, waiter) in std::mem::take(&mut *self.waiters.borrow_mut()) {
+            waiter.sender.send(Err(error()));
+        }
+        let mut inbox = self.inbox.borrow_mut();
+        for item in std::mem::take(&mut *inbox) {
+            match item {
+                Inbound::Propose { sender, .. } => sender.send(Err(error())),
+                step @ Inbound::Step(_) => inbox.push(step),
+            }
+        }
+    }
+
     /// Drops every waiter and queued proposal; their proposers see `Closed`.
     pub fn close(&self) {
         self.waiters.borrow_mut().clear();

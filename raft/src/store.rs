@@ -17,6 +17,7 @@ use raft::eraftpb::Message;
 use crate::config::RaftConfig;
 use crate::error::{RaftError, Result};
 use crate::logger::tracing_logger;
+use crate::ready::StuckRound;
 use crate::region::{Inbound, Region};
 use crate::state_machine::StateMachine;
 use crate::storage::{RegionStorage, TRUNCATED_STATE_KEY};
@@ -80,6 +81,10 @@ pub struct RaftStore<F: FileSystem, S: StateMachine> {
     /// Messages for other nodes, in send order (empty while every group has one voter).
     pub(crate) outbox: RefCell<Vec<Message>>,
     pub(crate) stats: Cell<RaftStoreStats>,
+    /// A round whose journal write failed, waiting to be persisted by a later round.
+    pub(crate) stuck: RefCell<Option<StuckRound<F, S::Output>>>,
+    /// Why the last journal write failed, while a round is stuck (proposals are refused).
+    pub(crate) disk_error: RefCell<Option<String>>,
 }
 
 impl<F: FileSystem, S: StateMachine> fmt::Debug for RaftStore<F, S> {
@@ -141,6 +146,8 @@ where
             round_running: Cell::new(false),
             outbox: RefCell::new(Vec::new()),
             stats: Cell::new(RaftStoreStats::default()),
+            stuck: RefCell::new(None),
+            disk_error: RefCell::new(None),
         })
     }
 
@@ -156,6 +163,9 @@ where
 
     fn queue_proposal(&self, region_id: u64, data: Vec<u8>) -> Result<waiter::Receiver<S::Output>> {
         let region = self.region(region_id)?;
+        if let Some(reason) = self.disk_error() {
+            return Err(RaftError::DiskError { reason });
+        }
         if !region.is_leader() {
             return Err(region.not_leader());
         }
@@ -192,12 +202,22 @@ where
 
     /// True when a round would have something to do.
     pub fn has_work(&self) -> bool {
-        self.closed.get() || self.pending_ticks.get() > 0 || self.region_list().iter().any(|region| region.has_work())
+        self.closed.get()
+            || self.stuck.borrow().is_some()
+            || self.pending_ticks.get() > 0
+            || self.region_list().iter().any(|region| region.has_work())
+    }
+
+    /// Why the journal refuses writes, while a round is stuck on a failed journal write
+    /// (`None` once a retry succeeded). Proposals fail with `DiskError` meanwhile; reads work.
+    pub fn disk_error(&self) -> Option<String> {
+        self.disk_error.borrow().clone()
     }
 
     /// Waits until some region has work, then runs one ready round. The shard spawns one
     /// task per core on its raft task queue:
-    /// `loop { if let Err(e) = store.drive_once().await { /* Closed: stop; else log */ } }`,
+    /// `loop { if let Err(e) = store.drive_once().await { /* Closed: stop; DiskError: sleep
+    /// (backoff up to a second), then drive again, which retries the stuck write */ } }`,
     /// plus a timer task calling `tick()` every `tick_interval_ms`.
     pub async fn drive_once(&self) -> Result<()> {
         loop {

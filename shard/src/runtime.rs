@@ -40,6 +40,10 @@ const SHUTDOWN_POLL: Duration = Duration::from_millis(50);
 const PORT_PROBE_TIMEOUT: Duration = Duration::from_millis(300);
 /// How long a dead process's listening socket may linger before the port counts as taken.
 const PORT_LINGER_TIMEOUT: Duration = Duration::from_secs(3);
+/// First pause before a write that failed for lack of space is retried.
+const DISK_RETRY_MIN: Duration = Duration::from_millis(100);
+/// Longest pause between retries: writes resume within about a second of space returning.
+const DISK_RETRY_MAX: Duration = Duration::from_secs(1);
 /// Shares of the background task queue (foreground requests have the default 1000).
 const BACKGROUND_SHARES: usize = 100;
 
@@ -237,7 +241,8 @@ fn spawn_background(
     let executor = glommio::executor();
     let background = executor.create_task_queue(Shares::Static(BACKGROUND_SHARES), Latency::NotImportant, "background");
     let flusher = engine.clone();
-    let _ = glommio::spawn_local_into(async move { flusher.run_background().await }, background).map(|t| t.detach());
+    let _ =
+        glommio::spawn_local_into(async move { run_engine_background(flusher).await }, background).map(|t| t.detach());
     spawn_raft_loops(core, raft);
     spawn_log_compaction(engine, raft, background);
     if core.node.config.node.appendfsync == AppendFsync::Everysec {
@@ -254,13 +259,37 @@ fn spawn_background(
         .map(|t| t.detach());
 }
 
+/// Runs the engine's background work; after a full disk, again after a pause (doubling up to
+/// `DISK_RETRY_MAX`), like Redis retrying its AOF write from its cron.
+async fn run_engine_background(engine: Engine<DmaFs>) {
+    let mut pause = DISK_RETRY_MIN;
+    loop {
+        match engine.run_background().await {
+            Err(error) if error.is_no_space() && !engine.is_closed() => {
+                glommio::timer::sleep(pause).await;
+                pause = (pause * 2).min(DISK_RETRY_MAX);
+            }
+            _ => return,
+        }
+    }
+}
+
 fn spawn_raft_loops(core: &Rc<Core>, raft: &Rc<RaftStore<DmaFs, Applier>>) {
     let driver = raft.clone();
     glommio::spawn_local(async move {
+        let mut pause = DISK_RETRY_MIN;
         loop {
-            if let Err(error) = driver.drive_once().await {
-                tracing::error!(%error, "raft ready round failed");
-                break;
+            match driver.drive_once().await {
+                Ok(()) => pause = DISK_RETRY_MIN,
+                // The round is kept; the next one writes it again (see nokv_raft's ready module).
+                Err(nokv_raft::RaftError::DiskError { .. }) => {
+                    glommio::timer::sleep(pause).await;
+                    pause = (pause * 2).min(DISK_RETRY_MAX);
+                }
+                Err(error) => {
+                    tracing::error!(%error, "raft ready round failed");
+                    break;
+                }
             }
         }
     })

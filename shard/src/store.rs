@@ -45,6 +45,21 @@ pub enum StoreError {
     /// Mutations of one write span several regions.
     #[error("a write may not span regions")]
     CrossRegion,
+    /// Writes are refused while the disk cannot take them (Redis's `MISCONF`); the reason is
+    /// the OS's text, e.g. "No space left on device".
+    #[error("MISCONF Errors writing to the AOF file: {0}")]
+    DiskError(String),
+}
+
+impl StoreError {
+    /// The reason of a disk error, whether the store refused the write up front or raft
+    /// failed to persist it.
+    pub fn disk_error(&self) -> Option<&str> {
+        match self {
+            StoreError::DiskError(reason) | StoreError::Raft(RaftError::DiskError { reason }) => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 /// The result of applying one raft entry.
@@ -137,6 +152,16 @@ impl Store {
         &self.map
     }
 
+    /// Why writes are refused, if they are: the journal could not persist the raft log, or
+    /// background flushes cannot write tables. Both clear by themselves once a retry succeeds.
+    pub fn disk_error(&self) -> Option<String> {
+        self.raft.disk_error().or_else(|| self.engine.disk_error())
+    }
+
+    fn check_disk(&self) -> Result<(), StoreError> {
+        self.disk_error().map_or(Ok(()), |reason| Err(StoreError::DiskError(reason)))
+    }
+
     /// Holds latches on `keys` until the guard drops.
     pub async fn lock(&self, keys: &[Bytes]) -> LatchGuard {
         self.latches.acquire(keys).await
@@ -178,6 +203,7 @@ impl Store {
         if mutations.iter().any(|m| self.map.region_of_key(m.key()).id != region) {
             return Err(StoreError::CrossRegion);
         }
+        self.check_disk()?;
         let start_ts = self.tso.get_ts()?;
         let max_ts = self.max_ts.get(&region).map(MaxTs::get).unwrap_or(TimeStamp::ZERO);
         let commit_ts = mvcc::one_pc_commit_ts(start_ts, max_ts);
@@ -205,6 +231,7 @@ impl Store {
     /// applied. It bypasses MVCC (no timestamps, no latches): only for whole-range changes such
     /// as FLUSHDB's range deletes, which no reader needs to see at a timestamp.
     pub async fn write_raw(&self, region_id: u64, batch: WriteBatch) -> Result<(), StoreError> {
+        self.check_disk()?;
         self.raft.propose(region_id, batch.encode()).await?.map_err(StoreError::Apply)
     }
 

@@ -281,13 +281,33 @@ fn write_bound(dir: &Path, bound: TimeStamp) -> Result<()> {
         let path = path.to_path_buf();
         move |e| TxnError::Engine(EngineError::io(path, e))
     };
-    let mut file = fs::File::create(&temp).map_err(io(&temp))?;
-    file.write_all(&encode_bound(bound)).map_err(io(&temp))?;
-    file.sync_all().map_err(io(&temp))?;
-    drop(file);
+    match write_temp(&temp, bound) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::StorageFull && path.exists() => {
+            // A full disk has no block for the temp file, but reads need new bounds too: the
+            // bound file's own block is rewritten in place. Its 13 bytes lie in one sector, whose
+            // write is atomic, and its checksum would catch anything else.
+            let _ = fs::remove_file(&temp);
+            return overwrite_bound(&path, bound).map_err(io(&path));
+        }
+        Err(error) => return Err(io(&temp)(error)),
+    }
     fs::rename(&temp, &path).map_err(io(&path))?;
     fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
     Ok(())
+}
+
+fn write_temp(temp: &Path, bound: TimeStamp) -> std::io::Result<()> {
+    let mut file = fs::File::create(temp)?;
+    file.write_all(&encode_bound(bound))?;
+    file.sync_all()
+}
+
+fn overwrite_bound(path: &Path, bound: TimeStamp) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let file = fs::OpenOptions::new().write(true).open(path)?;
+    file.write_all_at(&encode_bound(bound), 0)?;
+    file.sync_data()
 }
 
 #[cfg(test)]

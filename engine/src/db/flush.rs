@@ -30,7 +30,11 @@ impl<F: FileSystem> Engine<F> {
             state.flushing = true;
             memtable
         };
+        let files_before = self.inner.state.borrow().next_file_id;
         let result = self.flush_memtable(&memtable).await;
+        if result.is_err() {
+            self.remove_unlogged_tables(files_before).await;
+        }
         self.inner.state.borrow_mut().flushing = false;
         self.inner.events.notify_all();
         result?;
@@ -69,6 +73,20 @@ impl<F: FileSystem> Engine<F> {
             self.inner.stats.borrow_mut().vlog_files_collected += 1;
         }
         Ok(())
+    }
+
+    /// Deletes the tables a failed flush wrote (ids from `first_id` on, never logged), so a
+    /// full disk gets its space back before the retry.
+    async fn remove_unlogged_tables(&self, first_id: u64) {
+        let last_id = self.inner.state.borrow().next_file_id;
+        let logged = self.inner.state.borrow().version.clone();
+        for id in first_id..last_id {
+            if logged.all_files().any(|file| file.id == id) {
+                continue;
+            }
+            self.inner.state.borrow_mut().tables.remove(&id);
+            let _ = self.inner.fs.remove(&self.table_path(id)).await;
+        }
     }
 
     /// Value-log files whose live values were relocated at or below `flushed_seq`: after this

@@ -96,6 +96,8 @@ struct State<F: FileSystem> {
     vlog_relocated: Vec<(u32, Seq)>,
     /// Set when background work failed; writes are refused from then on.
     failure: Option<String>,
+    /// Why background work last failed for lack of space (cleared by its next success).
+    disk_error: Option<String>,
     closed: bool,
 }
 
@@ -214,14 +216,23 @@ impl<F: FileSystem> Engine<F> {
     pub async fn apply(&self, region_id: u64, index: u64, batch: &WriteBatch) -> Result<Seq> {
         self.check_writable()?;
         self.wait_for_room().await?;
-        let pointers = self.separate_values(batch).await?;
+        // The batch is durable in the journal already and raft counts it applied: it must reach
+        // the memtable whatever the value log does. When the value log cannot take the large
+        // values (a full disk), they stay inline; the SST holds them after the flush.
+        let (pointers, threshold) = match self.separate_values(batch).await {
+            Ok(pointers) => (pointers, self.inner.options.value_threshold_bytes),
+            Err(error) => {
+                tracing::warn!(%error, "value log append failed; keeping this batch's values inline");
+                (Vec::new(), usize::MAX)
+            }
+        };
         let mut state = self.inner.state.borrow_mut();
         let memtable = state.active.clone();
         let mut pointers = pointers.into_iter();
         for op in batch.ops() {
             state.last_seq += 1;
             let seq = state.last_seq;
-            insert_op(&memtable, op, seq, &mut pointers, self.inner.options.value_threshold_bytes);
+            insert_op(&memtable, op, seq, &mut pointers, threshold);
         }
         memtable.note_applied(region_id, index);
         let seq = state.last_seq;
@@ -291,7 +302,9 @@ impl<F: FileSystem> Engine<F> {
 
     /// Lets background work advance: waits for the background task, or does one step inline.
     async fn make_progress(&self) -> Result<()> {
-        if self.inner.background_attached.get() {
+        // While the background task pauses after a full disk, wait for it to come back rather
+        // than fail this write with an inline flush that would hit the same full disk.
+        if self.inner.background_attached.get() || self.inner.state.borrow().disk_error.is_some() {
             let notified = self.inner.events.notified();
             self.inner.events.notify_all();
             notified.await;
@@ -303,18 +316,35 @@ impl<F: FileSystem> Engine<F> {
         Ok(())
     }
 
-    /// Runs flushes, compactions and value-log GC until the engine is closed. Spawn it once, in
-    /// a low-share task queue; it returns the first error it hits (the engine then refuses writes).
+    /// Runs flushes, compactions and value-log GC until the engine is closed. Spawn it in a
+    /// low-share task queue. It returns the first error it hits. A full disk is transient: the
+    /// caller runs it again after a pause (nothing is lost: the journal keeps every unflushed
+    /// write, and failed outputs are deleted), and `disk_error` reports it meanwhile. Any other
+    /// error makes the engine refuse writes.
     pub async fn run_background(&self) -> Result<()> {
         self.inner.background_attached.set(true);
+        self.inner.events.notify_all();
         let result = self.background_loop().await;
         self.inner.background_attached.set(false);
-        if let Err(error) = &result {
-            self.inner.state.borrow_mut().failure = Some(error.to_string());
-            tracing::error!(%error, "engine background work failed; refusing writes");
+        match &result {
+            Err(error) if error.is_no_space() => {
+                self.inner.state.borrow_mut().disk_error = Some(error.reason());
+                tracing::warn!(%error, "engine background work failed for lack of space; it is retried");
+            }
+            Err(error) => {
+                self.inner.state.borrow_mut().failure = Some(error.to_string());
+                tracing::error!(%error, "engine background work failed; refusing writes");
+            }
+            Ok(()) => {}
         }
         self.inner.events.notify_all();
         result
+    }
+
+    /// Why background work (flush, compaction) last failed for lack of space, until it
+    /// succeeds again.
+    pub fn disk_error(&self) -> Option<String> {
+        self.inner.state.borrow().disk_error.clone()
     }
 
     async fn background_loop(&self) -> Result<()> {
@@ -327,6 +357,9 @@ impl<F: FileSystem> Engine<F> {
             let worked =
                 self.flush_oldest().await? || self.compact_once().await? || self.gc_value_log().await?.is_some();
             if worked {
+                if self.inner.state.borrow_mut().disk_error.take().is_some() {
+                    tracing::info!("engine background work succeeded again");
+                }
                 self.inner.events.notify_all();
                 futures_lite::future::yield_now().await;
             } else {
@@ -466,6 +499,7 @@ impl<F: FileSystem> State<F> {
             compacting: false,
             vlog_relocated: Vec::new(),
             failure: None,
+            disk_error: None,
             closed: false,
         };
         state.install(Rc::new(version));

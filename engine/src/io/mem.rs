@@ -62,6 +62,8 @@ pub struct Fault {
     pub path_contains: String,
     /// How many operations fail before the fault is used up.
     pub count: u32,
+    /// The OS error the operation fails with (e.g. `libc::ENOSPC`); `None`: a generic error.
+    pub os_error: Option<i32>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -83,7 +85,11 @@ impl State {
         let hit = self.faults.iter_mut().find(|f| f.op == op && f.count > 0 && text.contains(&f.path_contains));
         if let Some(fault) = hit {
             fault.count -= 1;
-            return Err(Error::io(path, std::io::Error::other(format!("injected {op:?} fault"))));
+            let error = match fault.os_error {
+                Some(code) => std::io::Error::from_raw_os_error(code),
+                None => std::io::Error::other(format!("injected {op:?} fault")),
+            };
+            return Err(Error::io(path, error));
         }
         Ok(())
     }
@@ -337,7 +343,7 @@ mod tests {
             let file = fs.open(path, OpenMode::CreateTruncate).await.expect("open");
             assert!(file.write_at(1, &[0u8; IO_ALIGN]).await.is_err());
             assert!(file.write_at(0, &[0u8; 10]).await.is_err());
-            fs.inject(Fault { op: FaultOp::Sync, path_contains: "f".into(), count: 1 });
+            fs.inject(Fault { op: FaultOp::Sync, path_contains: "f".into(), count: 1, os_error: None });
             assert!(file.sync().await.is_err());
             assert!(file.sync().await.is_ok());
         });

@@ -62,8 +62,23 @@
 //! the writer and loops: take everything staged, encode it into one aligned buffer, write it,
 //! then one sync if any member asked for one, and complete the members strictly in order.
 //! The write of batch k+1 overlaps the sync of batch k. No tasks are spawned, so it works on
-//! any executor. An I/O error fails every member of its batch and every later one, and the
-//! journal then refuses writes with `Error::Closed` until reopened.
+//! any executor. A batch's records reach the index (and become readable) only when it is
+//! acknowledged.
+//!
+//! # Failed writes (a full disk)
+//! An I/O error fails every member of its batch and of every later batch in flight; none is
+//! acknowledged. The journal stays open: the next write first *rewinds*: it deletes any
+//! segment created since the failed batch began, zeroes the failed batch's segment from that
+//! offset to where the failed writes ended, syncs, and continues at that offset with that
+//! batch number. So a torn or unsynced batch can never sit in front of a later acknowledged
+//! one (recovery stops at the first bad batch), nor be read back after a newer batch. Until
+//! the disk has room again every write fails the same way (the caller retries).
+//! Preallocation makes a full disk show up at rotation: appends overwrite the reserved zeros
+//! of the active segment and need no new blocks, so a full disk fails the reservation of the
+//! next segment. The reservation then halves until the disk can give it (down to 1 MiB;
+//! appends past a smaller reservation grow the file), so freeing a little space is enough to
+//! write again; when not even that fits, the half-made segment is deleted and the write fails.
+//! Only a cancelled writer (its write's fate unknown) still closes the journal for good.
 //!
 //! # Purge
 //! `compact_to` drops a region's entries below an index; `purge` deletes the oldest segments
@@ -200,7 +215,7 @@ impl<F: FileSystem> Journal<F> {
             recovery.segments.get(&active_segment).cloned().expect("the active segment was recovered or created");
         let next_batch_seq = recovery.next_batch_seq.unwrap_or(1);
         Ok(Journal {
-            writer: RefCell::new(WriterState { active_segment, file, offset, next_batch_seq, ordinal: 0 }),
+            writer: RefCell::new(WriterState::new(active_segment, file, offset, next_batch_seq)),
             cache: RefCell::new(RecordCache::new(options.read_cache_capacity_bytes)),
             fs,
             dir: dir.to_path_buf(),

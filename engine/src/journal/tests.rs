@@ -258,34 +258,36 @@ fn concurrent_appends_share_one_write_and_one_sync_and_complete_in_order() {
 }
 
 #[test]
-fn a_failed_sync_fails_the_whole_batch_and_closes_the_journal() {
+fn a_failed_sync_fails_the_whole_batch_and_the_next_write_rewrites_over_it() {
     block_on(async {
         let fs = MemFs::new();
         let journal = open(&fs, JournalOptions::default()).await;
         journal.append(numbered_batch(1), true).await.expect("append");
-        fs.inject(Fault { op: FaultOp::Sync, path_contains: "journal-".into(), count: 1 });
+        fs.inject(Fault { op: FaultOp::Sync, path_contains: "journal-".into(), count: 1, os_error: None });
         let (a, b) = zip(journal.append(numbered_batch(2), true), journal.append(numbered_batch(3), false)).await;
         assert!(matches!(a, Err(Error::Io { .. })), "{a:?}");
-        assert!(matches!(b, Err(Error::Io { .. })), "{b:?}");
-        let later = journal.append(numbered_batch(4), true).await;
-        assert!(matches!(later, Err(Error::Closed(_))), "{later:?}");
-        assert!(matches!(journal.sync().await, Err(Error::Closed(_))));
+        assert!(b.is_err(), "a batch after a failed one is not acknowledged: {b:?}");
+        assert_eq!(journal.last_index(1), Some(1), "failed batches never reach the index");
+        journal.append(numbered_batch(2), true).await.expect("the next write rewinds and succeeds");
+        journal.append(numbered_batch(3), true).await.expect("append");
         drop(journal);
         fs.crash(CrashMode::PowerLoss);
         let journal = open(&fs, JournalOptions::default()).await;
-        assert_eq!(recovered_batch_count(&journal).await, 1);
-        journal.append(numbered_batch(2), true).await.expect("reopened journal accepts writes");
+        assert_eq!(recovered_batch_count(&journal).await, 3);
     });
 }
 
 #[test]
-fn a_failed_write_fails_the_batch_and_later_appends() {
+fn a_failed_write_fails_only_its_batch() {
     block_on(async {
         let fs = MemFs::new();
         let journal = open(&fs, JournalOptions::default()).await;
-        fs.inject(Fault { op: FaultOp::Write, path_contains: "journal-".into(), count: 1 });
+        fs.inject(Fault { op: FaultOp::Write, path_contains: "journal-".into(), count: 1, os_error: None });
         assert!(matches!(journal.append(numbered_batch(1), false).await, Err(Error::Io { .. })));
-        assert!(matches!(journal.append(numbered_batch(1), false).await, Err(Error::Closed(_))));
+        journal.append(numbered_batch(1), true).await.expect("the retry succeeds");
+        drop(journal);
+        fs.crash(CrashMode::PowerLoss);
+        assert_eq!(recovered_batch_count(&open(&fs, JournalOptions::default()).await).await, 1);
     });
 }
 

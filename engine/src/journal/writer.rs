@@ -10,11 +10,11 @@ use std::rc::Rc;
 use bytes::Bytes;
 use futures_lite::future;
 
-use super::Journal;
 use super::batch::{Item, JournalBatch};
 use super::commit::{CommitQueue, Member, Slot, SlotSignal, duplicate_error};
 use super::format::{self, RecordBody, RecordType, SEGMENT_HEADER_BYTES};
 use super::index::RecordLocation;
+use super::{Journal, list_segments};
 use crate::error::{Error, Result};
 use crate::io::{self, File, FileSystem, OpenMode};
 
@@ -31,15 +31,62 @@ pub(super) struct WriterState<T> {
     pub next_batch_seq: u64,
     /// Counts every batch the leader handles (written or not), to order failures.
     pub ordinal: u64,
+    /// After a failed write or sync: the leader ordinal of the first failed batch and where it
+    /// began. The next write first rewinds there (see `rewind`).
+    pub rewind_to: Option<(u64, Position<T>)>,
+    /// The segment the last rotation sealed and the offset its data ended at.
+    pub sealed_end: Option<(u64, u64)>,
+}
+
+/// Where a batch begins: the writer state a rewind restores.
+#[derive(Debug)]
+pub(super) struct Position<T> {
+    segment: u64,
+    file: Rc<T>,
+    offset: u64,
+    batch_seq: u64,
+}
+
+impl<T> Clone for Position<T> {
+    fn clone(&self) -> Self {
+        Position { segment: self.segment, file: self.file.clone(), offset: self.offset, batch_seq: self.batch_seq }
+    }
+}
+
+impl<T> WriterState<T> {
+    /// A writer appending to `file` (segment `active_segment`) at `offset`.
+    pub fn new(active_segment: u64, file: Rc<T>, offset: u64, next_batch_seq: u64) -> WriterState<T> {
+        WriterState { active_segment, file, offset, next_batch_seq, ordinal: 0, rewind_to: None, sealed_end: None }
+    }
+
+    fn position(&self) -> Position<T> {
+        Position {
+            segment: self.active_segment,
+            file: self.file.clone(),
+            offset: self.offset,
+            batch_seq: self.next_batch_seq,
+        }
+    }
 }
 
 /// A batch that went through the write step and waits for its sync and acknowledgement.
 struct WrittenBatch<T> {
     ordinal: u64,
+    /// Where the batch began (before any rotation it caused).
+    position: Position<T>,
     file: Rc<T>,
     slots: Vec<Rc<Slot>>,
     sync: bool,
+    /// The written records, applied to the index only once the batch is acknowledged.
+    written: Option<Written>,
     outcome: Result<()>,
+}
+
+/// The records of a batch written at `offset` of `segment`.
+struct Written {
+    segment: u64,
+    offset: u64,
+    records: Vec<EncodedRecord>,
 }
 
 /// One encoded record of a batch, before its absolute location is known.
@@ -106,10 +153,20 @@ fn encode_item(item: &Item) -> (RecordType, Vec<u8>, RecordBody) {
 
 /// Creates segment `seq` with its header block written and `size_bytes` reserved, synced
 /// (so later syncs of appends inside the reserved space carry no size change).
+/// When the disk cannot give the whole reservation, a smaller one is taken (halving down to
+/// this); appends past it then grow the file, and a full disk fails them (see `rewind`).
+const MIN_RESERVE_BYTES: u64 = 1 << 20;
+
 pub(super) async fn create_segment<F: FileSystem>(fs: &F, dir: &Path, seq: u64, size_bytes: u64) -> Result<F::File> {
     let file = fs.open(&dir.join(format::segment_file_name(seq)), OpenMode::CreateTruncate).await?;
     file.write_at(0, &format::encode_segment_header(seq)).await?;
-    file.allocate(size_bytes).await?;
+    let mut reserve_bytes = size_bytes;
+    while let Err(error) = file.allocate(reserve_bytes).await {
+        if !error.is_no_space() || reserve_bytes <= MIN_RESERVE_BYTES {
+            return Err(error);
+        }
+        reserve_bytes = (reserve_bytes / 2).max(MIN_RESERVE_BYTES);
+    }
     file.sync().await?;
     Ok(file)
 }
@@ -169,7 +226,9 @@ impl<F: FileSystem> Journal<F> {
     }
 
     /// The leader loop: write what is staged, overlapping the sync of batch k with the
-    /// write of batch k+1, until nothing is staged or in flight.
+    /// write of batch k+1, until nothing is staged or in flight. No batch overlaps one that
+    /// failed (it must rewind first) nor a purge's state rewrite (which reads the index that
+    /// the batch before it updates when acknowledged).
     async fn lead(&self) {
         let _guard = LeaderGuard::start(&self.queue);
         // Callers ready in the same executor round stage now and share this write and sync.
@@ -177,17 +236,24 @@ impl<F: FileSystem> Journal<F> {
         let mut pending: Option<WrittenBatch<F::File>> = None;
         loop {
             let members = self.take_staged();
-            pending = match (pending, members.is_empty()) {
-                (None, true) => break,
-                (Some(written), true) => {
-                    self.finish(written).await;
-                    None
+            if members.is_empty() {
+                match pending.take() {
+                    Some(written) => self.finish(written).await,
+                    None => break,
                 }
-                (None, false) => Some(self.write_batch(members).await),
-                (Some(written), false) => {
+                continue;
+            }
+            let reads_index = members.iter().any(|member| member.batch.rewrite_states_below.is_some());
+            pending = match pending.take() {
+                Some(written) if !reads_index && self.writer.borrow().rewind_to.is_none() => {
                     let ((), next) = future::zip(self.finish(written), self.write_batch(members)).await;
                     Some(next)
                 }
+                Some(written) => {
+                    self.finish(written).await;
+                    Some(self.write_batch(members).await)
+                }
+                None => Some(self.write_batch(members).await),
             };
         }
     }
@@ -206,29 +272,68 @@ impl<F: FileSystem> Journal<F> {
             writer.ordinal += 1;
             writer.ordinal
         };
-        let closed = self.queue.borrow().closed_error();
-        let outcome = match closed {
-            Some(error) => Err(error),
-            None => self.write_members(&members).await,
+        let prepared = self.prepare_write().await;
+        let rewound = prepared.is_ok();
+        let position = self.writer.borrow().position();
+        let outcome = match prepared {
+            Ok(()) => self.write_members(&members).await,
+            Err(error) => Err(error),
         };
-        if let Err(error) = &outcome {
-            self.fail(ordinal, error);
-        }
+        let written = match outcome {
+            Ok(written) => written,
+            Err(error) => {
+                if rewound {
+                    self.fail(ordinal, &position, &error);
+                }
+                let slots = members.into_iter().map(|member| member.slot).collect();
+                let file = position.file.clone();
+                return WrittenBatch {
+                    ordinal,
+                    position,
+                    file,
+                    slots,
+                    sync: false,
+                    written: None,
+                    outcome: Err(error),
+                };
+            }
+        };
         let sync = members.iter().any(|member| member.sync);
         let slots = members.into_iter().map(|member| member.slot).collect();
-        WrittenBatch { ordinal, file: self.writer.borrow().file.clone(), slots, sync, outcome }
+        let file = self.writer.borrow().file.clone();
+        WrittenBatch { ordinal, position, file, slots, sync, written, outcome: Ok(()) }
     }
 
-    async fn write_members(&self, members: &[Member]) -> Result<()> {
+    /// Refuses writes after a permanent failure; after a failed write or sync, rewinds first.
+    async fn prepare_write(&self) -> Result<()> {
+        if let Some(error) = self.queue.borrow().closed_error() {
+            return Err(error);
+        }
+        if self.writer.borrow().rewind_to.is_some() {
+            self.rewind().await?;
+        }
+        Ok(())
+    }
+
+    async fn write_members(&self, members: &[Member]) -> Result<Option<Written>> {
         let Some(encoder) = self.encode(members) else {
-            return Ok(());
+            return Ok(None);
         };
         let batch_seq = self.writer.borrow().next_batch_seq;
         let (buffer, records) = encoder.finish(batch_seq);
         let (segment, file, offset) = self.place(buffer.len() as u64).await?;
         file.write_at(offset, &buffer).await?;
-        self.commit_written(segment, offset, buffer.len() as u64, records);
-        Ok(())
+        let len = buffer.len() as u64;
+        {
+            let mut writer = self.writer.borrow_mut();
+            writer.offset = offset + len;
+            writer.next_batch_seq += 1;
+        }
+        self.update_stats(|stats| {
+            stats.bytes_written += len;
+            stats.batches += 1;
+        });
+        Ok(Some(Written { segment, offset, records }))
     }
 
     /// Encodes the members' items, then the pending compactions, then the state rewrites a
@@ -271,41 +376,96 @@ impl<F: FileSystem> Journal<F> {
         file.sync().await?;
         self.update_stats(|stats| stats.syncs += 1);
         let next = segment + 1;
-        let file = Rc::new(create_segment(&self.fs, &self.dir, next, self.options.segment_size_bytes).await?);
-        self.update_stats(|stats| stats.syncs += 1);
-        self.fs.sync_dir(&self.dir).await?;
+        let file = match self.create_next_segment(next).await {
+            Ok(file) => Rc::new(file),
+            Err(error) => {
+                // Most often no space for the reservation: leave no half-made segment behind.
+                let _ = self.fs.remove(&self.dir.join(format::segment_file_name(next))).await;
+                return Err(error);
+            }
+        };
         self.update_stats(|stats| stats.bytes_written += SEGMENT_HEADER_BYTES);
         self.segments.borrow_mut().insert(next, file.clone());
         let mut writer = self.writer.borrow_mut();
+        writer.sealed_end = Some((segment, offset));
         writer.active_segment = next;
         writer.file = file.clone();
         writer.offset = SEGMENT_HEADER_BYTES;
         Ok((next, file, SEGMENT_HEADER_BYTES))
     }
 
-    /// Records a completed write: advances the writer and applies the records to the index.
-    fn commit_written(&self, segment: u64, offset: u64, len: u64, records: Vec<EncodedRecord>) {
-        {
-            let mut writer = self.writer.borrow_mut();
-            writer.offset = offset + len;
-            writer.next_batch_seq += 1;
+    async fn create_next_segment(&self, seq: u64) -> Result<F::File> {
+        let file = create_segment(&self.fs, &self.dir, seq, self.options.segment_size_bytes).await?;
+        self.update_stats(|stats| stats.syncs += 1);
+        self.fs.sync_dir(&self.dir).await?;
+        Ok(file)
+    }
+
+    /// Undoes what failed batches may have left: deletes segments made after the first failed
+    /// batch began, zeroes its segment from there to where the failed writes ended (so neither a
+    /// torn batch nor a later failed batch can ever be read back after a new batch), syncs, and
+    /// puts the writer back at that position with that batch number. Nothing acknowledged
+    /// lies past it: a batch is acknowledged only if no batch before it failed.
+    async fn rewind(&self) -> Result<()> {
+        let (target, written_end) = {
+            let writer = self.writer.borrow();
+            let (_, target) = writer.rewind_to.as_ref().expect("rewind is called only when one is pending");
+            let written_end = match writer.sealed_end {
+                _ if writer.active_segment == target.segment => Some(writer.offset),
+                Some((segment, end)) if segment == target.segment => Some(end),
+                _ => None,
+            };
+            (target.clone(), written_end)
+        };
+        let newer: Vec<u64> =
+            list_segments(&self.fs, &self.dir).await?.into_iter().filter(|&seq| seq > target.segment).collect();
+        for seq in &newer {
+            self.segments.borrow_mut().remove(seq);
+            self.fs.remove(&self.dir.join(format::segment_file_name(*seq))).await?;
         }
-        let record_count = records.len() as u64;
+        if !newer.is_empty() {
+            self.fs.sync_dir(&self.dir).await?;
+        }
+        let end = match written_end {
+            Some(end) => end,
+            None => target.file.size().await?,
+        };
+        zero_range(&*target.file, target.offset, end).await?;
+        target.file.sync().await?;
+        let mut writer = self.writer.borrow_mut();
+        writer.active_segment = target.segment;
+        writer.file = target.file.clone();
+        writer.offset = target.offset;
+        writer.next_batch_seq = target.batch_seq;
+        writer.rewind_to = None;
+        drop(writer);
+        self.queue.borrow_mut().failed_ordinal = None;
+        tracing::info!(
+            segment = target.segment,
+            offset = target.offset,
+            "journal: rewound past failed writes; writing again"
+        );
+        Ok(())
+    }
+
+    /// Applies an acknowledged batch's records to the index and the read cache.
+    fn apply_written(&self, written: Written) {
+        let record_count = written.records.len() as u64;
         let mut index = self.index.borrow_mut();
         let mut cache = self.cache.borrow_mut();
-        for record in records {
+        for record in written.records {
             let framed_len = u32::try_from(record.framed_len).expect("record size validated by the batch");
-            let location = RecordLocation { segment, offset: offset + record.offset_in_batch as u64, framed_len };
+            let location = RecordLocation {
+                segment: written.segment,
+                offset: written.offset + record.offset_in_batch as u64,
+                framed_len,
+            };
             index.apply(&record.body, location);
             if let Some(payload) = record.entries_payload {
                 cache.insert(location, payload);
             }
         }
-        self.update_stats(|stats| {
-            stats.bytes_written += len;
-            stats.batches += 1;
-            stats.records += record_count;
-        });
+        self.update_stats(|stats| stats.records += record_count);
     }
 
     /// Syncs a written batch if any member asked for it, then completes its members in order.
@@ -315,13 +475,18 @@ impl<F: FileSystem> Journal<F> {
             outcome = written.file.sync().await;
             match &outcome {
                 Ok(()) => self.update_stats(|stats| stats.syncs += 1),
-                Err(error) => self.fail(written.ordinal, error),
+                Err(error) => self.fail(written.ordinal, &written.position, error),
             }
         }
-        // A batch after a failed one is not acknowledged: its predecessor's fate is unknown.
+        // A batch after a failed one is not acknowledged: the rewind will overwrite it.
         let failed_before = self.queue.borrow().failed_ordinal.is_some_and(|failed| failed < written.ordinal);
         if outcome.is_ok() && failed_before {
-            outcome = Err(self.queue.borrow().closed_error().expect("a failed ordinal comes with a failure"));
+            outcome = Err(Error::Closed("an earlier journal write failed; this batch is rewritten over".into()));
+        }
+        if outcome.is_ok()
+            && let Some(records) = written.written
+        {
+            self.apply_written(records);
         }
         for slot in &written.slots {
             slot.complete(outcome.as_ref().map(|_| ()).map_err(duplicate_error));
@@ -329,11 +494,28 @@ impl<F: FileSystem> Journal<F> {
         self.queue.borrow_mut().in_flight.retain(|slot| !slot.is_complete());
     }
 
-    /// Makes the journal refuse further writes after an error in batch `ordinal`.
-    fn fail(&self, ordinal: u64, error: &Error) {
-        tracing::error!(%error, "journal write failed; refusing writes until reopened");
+    /// Records that batch `ordinal`, which began at `position`, failed: neither it nor any
+    /// later batch in flight is acknowledged, and the next write rewinds to the first failure.
+    fn fail(&self, ordinal: u64, position: &Position<F::File>, error: &Error) {
+        tracing::error!(%error, "journal write failed; the batch is not acknowledged and the next write rewinds");
         let mut queue = self.queue.borrow_mut();
-        queue.failure.get_or_insert_with(|| error.to_string());
         queue.failed_ordinal = Some(queue.failed_ordinal.map_or(ordinal, |failed| failed.min(ordinal)));
+        drop(queue);
+        let mut writer = self.writer.borrow_mut();
+        if writer.rewind_to.as_ref().is_none_or(|(failed, _)| ordinal < *failed) {
+            writer.rewind_to = Some((ordinal, position.clone()));
+        }
     }
+}
+
+/// Writes zeros over `[start, end)` of `file` (both aligned), in bounded chunks.
+async fn zero_range<T: File>(file: &T, start: u64, end: u64) -> Result<()> {
+    const CHUNK_BYTES: u64 = 1 << 20;
+    let mut offset = start;
+    while offset < end {
+        let len = (end - offset).min(CHUNK_BYTES);
+        file.write_at(offset, &vec![0; len as usize]).await?;
+        offset += len;
+    }
+    Ok(())
 }

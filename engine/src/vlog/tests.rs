@@ -470,7 +470,7 @@ fn a_failed_write_refuses_appends_until_reopened() {
         let fs = MemFs::new();
         let vlog = open(&fs, write_through()).await;
         let good = append(&vlog, &[entry("a", vec![1; 10])]).await;
-        fs.inject(Fault { op: FaultOp::Write, path_contains: "vlog-".into(), count: 1 });
+        fs.inject(Fault { op: FaultOp::Write, path_contains: "vlog-".into(), count: 1, os_error: None });
         assert!(vlog.append(&[(b"b", b"2")]).await.is_err());
         let error = vlog.append(&[(b"c", b"3")]).await.expect_err("refused");
         assert!(matches!(error, Error::Closed(_)), "{error}");

@@ -272,7 +272,14 @@ impl<F: FileSystem> ValueLog<F> {
         self.sync_active().await?;
         let next_id =
             self.active_id.get().checked_add(1).ok_or_else(|| Error::Closed("value-log file ids exhausted".into()))?;
-        let entry = create_file(&self.fs, &self.dir, next_id, self.options.file_size_bytes).await?;
+        let entry = match create_file(&self.fs, &self.dir, next_id, self.options.file_size_bytes).await {
+            Ok(entry) => entry,
+            Err(error) => {
+                // Most often no room for the reservation: leave no half-made file behind.
+                let _ = self.fs.remove(&join(&self.dir, &file_name(next_id))).await;
+                return Err(error);
+            }
+        };
         self.files.borrow_mut().insert(next_id, entry);
         self.active_id.set(next_id);
         // `create_file` synced the new file's header.
@@ -391,8 +398,14 @@ impl<F: FileSystem> ValueLog<F> {
     }
 
     /// Refuses further appends after a failed write or sync: the file's state is unknown until
-    /// recovery runs at the next open.
+    /// recovery runs at the next open. A full disk is the exception: nothing advanced past the
+    /// failed write (the buffered tail keeps its place and is written again, an unbuffered batch
+    /// got no pointers), so appends and syncs are simply retried.
     fn fail(&self, error: Error) -> Error {
+        if error.is_no_space() {
+            tracing::warn!(%error, "value log write failed for lack of space; it is retried");
+            return error;
+        }
         tracing::error!(%error, "value log write failed; refusing appends until reopened");
         *self.failure.borrow_mut() = Some(error.to_string());
         error

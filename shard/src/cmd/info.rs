@@ -409,7 +409,7 @@ fn render_section(snapshot: &InfoSnapshot, name: &str) -> String {
         "server" => server_section(&snapshot.facts),
         "clients" => clients_section(snapshot),
         "memory" => memory_section(snapshot),
-        "persistence" => persistence_section(&snapshot.facts),
+        "persistence" => persistence_section(snapshot),
         "stats" => stats_section(&snapshot.node),
         "replication" => replication_section(&snapshot.facts),
         "cpu" => cpu_section(&snapshot.process),
@@ -529,7 +529,10 @@ fn memory_section(snapshot: &InfoSnapshot) -> String {
     section.text
 }
 
-fn persistence_section(facts: &ServerFacts) -> String {
+fn persistence_section(snapshot: &InfoSnapshot) -> String {
+    let facts = &snapshot.facts;
+    // Redis's status of its last AOF write: "err" while any core refuses writes for a disk error.
+    let write_status = if snapshot.node.counter("disk_error_cores") > 0 { "err" } else { "ok" };
     let mut section = Section::new("Persistence");
     section
         .zeros(&["loading", "async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age"])
@@ -549,7 +552,7 @@ fn persistence_section(facts: &ServerFacts) -> String {
         .field("aof_current_rewrite_time_sec", -1)
         .field("aof_last_bgrewrite_status", "ok")
         .zeros(&["aof_rewrites", "aof_rewrites_consecutive_failures"])
-        .field("aof_last_write_status", "ok")
+        .field("aof_last_write_status", write_status)
         .zeros(&["aof_last_cow_size", "module_fork_in_progress", "module_fork_last_cow_size"])
         .zeros(&["aof_current_size", "aof_base_size", "aof_pending_rewrite", "aof_buffer_length"])
         .zeros(&["aof_pending_bio_fsync", "aof_delayed_fsync"]);
@@ -772,6 +775,7 @@ pub fn core_figures(core: &Rc<Core>) -> CoreFigures {
     let engine = core.store.engine();
     let cache = engine.cache_stats();
     put("memtable_bytes", engine.memtable_bytes());
+    put("disk_error_cores", u64::from(core.store.disk_error().is_some()));
     put("cache_bytes", cache.block_bytes_used + cache.index_bytes_used);
     let commands = core.stats.borrow().commands().iter().map(|(name, stat)| CommandFigures::of(name, stat)).collect();
     CoreFigures { counters, shard_line: shard_line(core), commands }

@@ -50,6 +50,9 @@ pub fn into_reply(result: CommandResult) -> Reply {
     match result {
         Ok(reply) | Err(CommandError::Reply(reply)) => reply,
         Err(CommandError::Store(error)) => {
+            if let Some(reason) = error.disk_error() {
+                return Reply::error(format!("MISCONF Errors writing to the AOF file: {reason}"));
+            }
             tracing::warn!(%error, "command failed in the store");
             Reply::error(format!("ERR {error}"))
         }
