@@ -170,12 +170,36 @@ pub fn compare_internal(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 /// An owned internal key whose `Ord` is [`compare_internal`]; the memtable's map key.
+///
+/// It carries the first 8 bytes of its user key (zero-padded) as a big-endian integer: when two
+/// heads differ, their order is the user keys' order (a zero pad sorts like the end of a
+/// shorter key), so most comparisons of a tree descent are one integer compare, and only keys
+/// sharing their first 8 bytes pay for the byte-wise compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InternalKey(pub bytes::Bytes);
+pub struct InternalKey {
+    head: u64,
+    key: bytes::Bytes,
+}
+
+impl InternalKey {
+    /// Wraps an encoded internal key.
+    pub fn new(key: bytes::Bytes) -> InternalKey {
+        let user = user_key(&key);
+        let mut head = [0u8; 8];
+        let len = user.len().min(8);
+        head[..len].copy_from_slice(&user[..len]);
+        InternalKey { head: u64::from_be_bytes(head), key }
+    }
+
+    /// The encoded internal key.
+    pub fn bytes(&self) -> &bytes::Bytes {
+        &self.key
+    }
+}
 
 impl Ord for InternalKey {
     fn cmp(&self, other: &Self) -> Ordering {
-        compare_internal(&self.0, &other.0)
+        self.head.cmp(&other.head).then_with(|| compare_internal(&self.key, &other.key))
     }
 }
 
@@ -188,6 +212,25 @@ impl PartialOrd for InternalKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn internal_key_order_with_heads_is_compare_internal() {
+        let user_keys: [&[u8]; 9] =
+            [b"", b"a", b"a\0", b"a\0\0\0\0\0\0\0\0", b"abcdefgh", b"abcdefgh\0", b"abcdefghi", b"abcdefgi", b"b"];
+        let mut keys = Vec::new();
+        for user_key in user_keys {
+            for seq in [1, 7] {
+                keys.push(encode_internal(user_key, seq, ValueKind::Put));
+            }
+        }
+        for a in &keys {
+            for b in &keys {
+                let wrapped = InternalKey::new(Bytes::from(a.clone())).cmp(&InternalKey::new(Bytes::from(b.clone())));
+                assert_eq!(wrapped, compare_internal(a, b), "{a:?} vs {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn newer_versions_sort_first() {

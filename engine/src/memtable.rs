@@ -79,7 +79,7 @@ impl MemTable {
         self.note_seq(seq);
         let internal = Bytes::from(key::encode_internal(user_key, seq, kind));
         self.size_bytes.set(self.size_bytes.get() + internal.len() as u64 + value.len() as u64 + ENTRY_OVERHEAD_BYTES);
-        self.cfs[cf.index()].borrow_mut().entries.insert(InternalKey(internal), value);
+        self.cfs[cf.index()].borrow_mut().entries.insert(InternalKey::new(internal), value);
     }
 
     /// Records a range tombstone deleting `[start, end)` at `seq`.
@@ -111,9 +111,9 @@ impl MemTable {
     /// The newest entry of `user_key` at or below `snapshot`: `(seq, kind, value)`.
     pub fn get(&self, cf: Cf, user_key: &[u8], snapshot: Seq) -> Option<(Seq, ValueKind, Bytes)> {
         let table = self.cfs[cf.index()].borrow();
-        let target = InternalKey(Bytes::from(key::seek_key(user_key, snapshot)));
+        let target = InternalKey::new(Bytes::from(key::seek_key(user_key, snapshot)));
         let (found, value) = table.entries.range(target..).next()?;
-        let parsed = key::parse_internal(&found.0).expect("memtable keys are well formed");
+        let parsed = key::parse_internal(found.bytes()).expect("memtable keys are well formed");
         (parsed.user_key == user_key).then(|| (parsed.seq, parsed.kind, value.clone()))
     }
 
@@ -130,7 +130,7 @@ impl MemTable {
     /// Calls `visit` with every point entry of a column family, in internal-key order.
     pub fn for_each_entry(&self, cf: Cf, mut visit: impl FnMut(&[u8], &[u8])) {
         for (key, value) in &self.cfs[cf.index()].borrow().entries {
-            visit(&key.0, value);
+            visit(key.bytes(), value);
         }
     }
 
@@ -158,7 +158,7 @@ impl MemTableIterator {
     }
 
     fn owned(target: &[u8]) -> InternalKey {
-        InternalKey(Bytes::copy_from_slice(target))
+        InternalKey::new(Bytes::copy_from_slice(target))
     }
 }
 
@@ -167,7 +167,7 @@ impl InternalIterator for MemTableIterator {
         self.current.is_some()
     }
     fn key(&self) -> &[u8] {
-        &self.current.as_ref().expect("iterator is valid").0.0
+        self.current.as_ref().expect("iterator is valid").0.bytes()
     }
     fn value(&self) -> &[u8] {
         &self.current.as_ref().expect("iterator is valid").1
