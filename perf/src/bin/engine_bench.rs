@@ -118,10 +118,7 @@ impl Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    nokv_perf::init_tracing();
     let executor = LocalExecutorBuilder::new(Placement::Fixed(args.cpu))
         .name("engine-bench")
         .spawn(move || run(args))

@@ -15,10 +15,7 @@ use nokv_perf::loadgen::{self, Args};
 
 fn main() -> anyhow::Result<ExitCode> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    nokv_perf::init_tracing();
     let passed = loadgen::run(&args)?;
     Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

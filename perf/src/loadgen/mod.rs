@@ -1,8 +1,9 @@
 //! `loadgen`: a pipelined RESP load generator for the workloads redis-benchmark cannot express:
 //! mixed read/write ratios, zipfian keys, value-size mixes, MGET/MSET fan-out, INCR, key spaces
 //! larger than memory. It reports HDR latency histograms per operation (p50/p99/p99.9/max), a
-//! per-second timeline, and every error by kind; it is also the driver of the cluster tests and
-//! the crash soak (it reconnects and keeps counting when the server goes away).
+//! per-second timeline, and every error by kind; it is also the driver of the cluster tests (it
+//! reconnects and keeps counting when the server goes away). The crash soak ([`crate::soak`])
+//! reuses its RESP codec, key names and value-size mixes.
 //!
 //! - [`config`]: the flags ([`Args`]) and their small languages (`zipfian:0.9`,
 //!   `16:0.7,1024:0.3`).

@@ -1,14 +1,17 @@
-//! The client side of RESP: requests out as multibulk arrays, replies in as summaries.
+//! The client side of RESP: requests out as multibulk arrays, replies in as summaries or values.
 //!
 //! `nokv_net::frame` parses requests and encodes replies (the server's directions); a client
 //! needs the opposite pair, so this is a small pipelined codec of its own. Requests are
 //! written straight into the connection's output buffer without intermediate allocations.
-//! Replies are not materialised: [`parse_reply`] checks that a whole reply is buffered, walks it
-//! (nested arrays included) and returns its [`ReplySummary`] and length, which is all the load
-//! generator checks. RESP2 and the RESP3 types are all accepted; the parser keeps no state, so
-//! an incomplete reply is walked again after the next read, and it never panics on any input.
+//! [`parse_reply`] checks that a whole reply is buffered, walks it (nested arrays included) and
+//! returns its [`ReplySummary`] and length without materialising it, which is all the load
+//! generator checks; [`parse_reply_value`] walks the same way but keeps the data
+//! ([`ReplyValue`]), for the crash soak, which compares what it reads. RESP2 and the RESP3 types
+//! are all accepted; the parser keeps no state, so an incomplete reply is walked again after
+//! the next read, and it never panics on any input.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 /// The deepest nesting of aggregates accepted in a reply (MGET needs 1).
 const MAX_DEPTH: usize = 16;
@@ -83,38 +86,156 @@ impl std::error::Error for ProtocolError {}
 
 /// The reply at the start of `buf` and its length, or `None` when it is not all buffered.
 pub fn parse_reply(buf: &[u8]) -> Result<Option<(ReplySummary, usize)>, ProtocolError> {
-    let mut cursor = Cursor { buf, pos: 0 };
-    Ok(cursor.value(0)?.map(|summary| (summary, cursor.pos)))
+    walk::<Summarise>(buf)
 }
 
-struct Cursor<'a> {
+/// A reply with its data, for clients that check what they read (the crash soak).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplyValue {
+    /// `+<text>`.
+    Simple(Vec<u8>),
+    /// `-<message>` or a RESP3 blob error.
+    Error(String),
+    /// `:<n>`.
+    Integer(i64),
+    /// A bulk or verbatim string.
+    Bulk(Vec<u8>),
+    /// `$-1`, `*-1` or `_`.
+    Null,
+    /// An array, set or push.
+    Array(Vec<ReplyValue>),
+    /// Any other RESP3 type (double, boolean, big number, map, attribute), data dropped.
+    Other,
+}
+
+/// Like [`parse_reply`], but keeping the reply's data.
+pub fn parse_reply_value(buf: &[u8]) -> Result<Option<(ReplyValue, usize)>, ProtocolError> {
+    walk::<Keep>(buf)
+}
+
+fn walk<B: Build>(buf: &[u8]) -> Result<Option<(B::Value, usize)>, ProtocolError> {
+    let mut cursor = Cursor::<B> { buf, pos: 0, build: PhantomData };
+    Ok(cursor.value(0)?.map(|value| (value, cursor.pos)))
+}
+
+/// One reply that is not an aggregate, borrowed from the buffer.
+enum Scalar<'a> {
+    Simple(&'a [u8]),
+    Error(&'a [u8]),
+    Integer(i64),
+    Bulk(&'a [u8]),
+    Null,
+    Other,
+}
+
+/// What a walk makes of the replies: [`Summarise`] drops the data, [`Keep`] copies it.
+trait Build {
+    type Value;
+    type Aggregate;
+    fn scalar(scalar: Scalar<'_>) -> Self::Value;
+    /// An empty aggregate of `len` entries (an untrusted length: reserve little).
+    fn start(len: usize) -> Self::Aggregate;
+    fn push(aggregate: &mut Self::Aggregate, value: Self::Value);
+    /// The aggregate's value; `width` is 1 for arrays, 2 for maps.
+    fn finish(aggregate: Self::Aggregate, width: usize) -> Self::Value;
+}
+
+struct Summarise;
+
+impl Build for Summarise {
+    type Value = ReplySummary;
+    /// `(entries, error entries)`.
+    type Aggregate = (usize, usize);
+
+    fn scalar(scalar: Scalar<'_>) -> ReplySummary {
+        match scalar {
+            Scalar::Simple(text) => ReplySummary::Simple { ok: text == b"OK" },
+            Scalar::Error(text) => ReplySummary::Error(String::from_utf8_lossy(text).into_owned()),
+            Scalar::Integer(value) => ReplySummary::Integer(value),
+            Scalar::Bulk(data) => ReplySummary::Bulk { len_bytes: data.len() },
+            Scalar::Null => ReplySummary::Null,
+            Scalar::Other => ReplySummary::Other,
+        }
+    }
+
+    fn start(len: usize) -> (usize, usize) {
+        (len, 0)
+    }
+
+    fn push(aggregate: &mut (usize, usize), value: ReplySummary) {
+        if matches!(value, ReplySummary::Error(_)) {
+            aggregate.1 += 1;
+        }
+    }
+
+    fn finish((len, errors): (usize, usize), width: usize) -> ReplySummary {
+        if width == 1 { ReplySummary::Array { len, errors } } else { ReplySummary::Other }
+    }
+}
+
+struct Keep;
+
+/// The most entries reserved up front for an aggregate whose length the server declared.
+const RESERVE_ENTRIES_MAX: usize = 1024;
+
+impl Build for Keep {
+    type Value = ReplyValue;
+    type Aggregate = Vec<ReplyValue>;
+
+    fn scalar(scalar: Scalar<'_>) -> ReplyValue {
+        match scalar {
+            Scalar::Simple(text) => ReplyValue::Simple(text.to_vec()),
+            Scalar::Error(text) => ReplyValue::Error(String::from_utf8_lossy(text).into_owned()),
+            Scalar::Integer(value) => ReplyValue::Integer(value),
+            Scalar::Bulk(data) => ReplyValue::Bulk(data.to_vec()),
+            Scalar::Null => ReplyValue::Null,
+            Scalar::Other => ReplyValue::Other,
+        }
+    }
+
+    fn start(len: usize) -> Vec<ReplyValue> {
+        Vec::with_capacity(len.min(RESERVE_ENTRIES_MAX))
+    }
+
+    fn push(aggregate: &mut Vec<ReplyValue>, value: ReplyValue) {
+        aggregate.push(value);
+    }
+
+    fn finish(aggregate: Vec<ReplyValue>, width: usize) -> ReplyValue {
+        if width == 1 { ReplyValue::Array(aggregate) } else { ReplyValue::Other }
+    }
+}
+
+struct Cursor<'a, B> {
     buf: &'a [u8],
     pos: usize,
+    build: PhantomData<B>,
 }
 
 type Step<T> = Result<Option<T>, ProtocolError>;
 
-impl<'a> Cursor<'a> {
+impl<'a, B: Build> Cursor<'a, B> {
     /// Walks one value; `None` if the buffer ends first.
-    fn value(&mut self, depth: usize) -> Step<ReplySummary> {
+    fn value(&mut self, depth: usize) -> Step<B::Value> {
         if depth > MAX_DEPTH {
             return Err(ProtocolError(format!("replies nested deeper than {MAX_DEPTH}")));
         }
         let Some(&kind) = self.buf.get(self.pos) else { return Ok(None) };
         self.pos += 1;
         let Some(line) = self.line() else { return Ok(None) };
-        match kind {
-            b'+' => Ok(Some(ReplySummary::Simple { ok: line == b"OK" })),
-            b'-' => Ok(Some(ReplySummary::Error(String::from_utf8_lossy(line).into_owned()))),
-            b':' => Ok(Some(ReplySummary::Integer(parse_integer(line)?))),
-            b'_' => Ok(Some(ReplySummary::Null)),
-            b',' | b'#' | b'(' => Ok(Some(ReplySummary::Other)),
-            b'$' | b'=' => self.bulk(parse_integer(line)?),
-            b'!' => self.blob_error(parse_integer(line)?),
-            b'*' | b'~' | b'>' => self.aggregate(parse_integer(line)?, 1, depth),
-            b'%' | b'|' => self.aggregate(parse_integer(line)?, 2, depth),
-            other => Err(ProtocolError(format!("unknown reply type byte {other:#04x}"))),
-        }
+        let scalar = match kind {
+            b'+' => Scalar::Simple(line),
+            b'-' => Scalar::Error(line),
+            b':' => Scalar::Integer(parse_integer(line)?),
+            b'_' => Scalar::Null,
+            b',' | b'#' | b'(' => Scalar::Other,
+            b'$' | b'=' => return self.bulk(parse_integer(line)?),
+            b'!' => return self.blob_error(parse_integer(line)?),
+            b'*' | b'~' | b'>' => return self.aggregate(parse_integer(line)?, 1, depth),
+            b'%' | b'|' => return self.aggregate(parse_integer(line)?, 2, depth),
+            other => return Err(ProtocolError(format!("unknown reply type byte {other:#04x}"))),
+        };
+        Ok(Some(B::scalar(scalar)))
     }
 
     /// The rest of the current line (without `\r\n`), the cursor moved past it.
@@ -125,8 +246,8 @@ impl<'a> Cursor<'a> {
         Some(&rest[..end])
     }
 
-    /// Skips `len` bytes of data and their `\r\n`.
-    fn data(&mut self, len: i64) -> Step<std::ops::Range<usize>> {
+    /// Skips `len` bytes of data and their `\r\n`, returning the data.
+    fn data(&mut self, len: i64) -> Step<&'a [u8]> {
         let len = usize::try_from(len).map_err(|_| ProtocolError(format!("bad length {len}")))?;
         let start = self.pos;
         let end = start.checked_add(len).ok_or_else(|| ProtocolError("length overflows".into()))?;
@@ -137,36 +258,34 @@ impl<'a> Cursor<'a> {
             return Err(ProtocolError("bulk data not followed by CRLF".into()));
         }
         self.pos = end + 2;
-        Ok(Some(start..end))
+        Ok(Some(&self.buf[start..end]))
     }
 
-    fn bulk(&mut self, len: i64) -> Step<ReplySummary> {
+    fn bulk(&mut self, len: i64) -> Step<B::Value> {
         if len == -1 {
-            return Ok(Some(ReplySummary::Null));
+            return Ok(Some(B::scalar(Scalar::Null)));
         }
-        Ok(self.data(len)?.map(|range| ReplySummary::Bulk { len_bytes: range.len() }))
+        Ok(self.data(len)?.map(|data| B::scalar(Scalar::Bulk(data))))
     }
 
-    fn blob_error(&mut self, len: i64) -> Step<ReplySummary> {
-        let buf = self.buf;
-        Ok(self.data(len)?.map(|range| ReplySummary::Error(String::from_utf8_lossy(&buf[range]).into_owned())))
+    fn blob_error(&mut self, len: i64) -> Step<B::Value> {
+        Ok(self.data(len)?.map(|data| B::scalar(Scalar::Error(data))))
     }
 
     /// An aggregate of `count` entries of `width` values each.
-    fn aggregate(&mut self, count: i64, width: usize, depth: usize) -> Step<ReplySummary> {
+    fn aggregate(&mut self, count: i64, width: usize, depth: usize) -> Step<B::Value> {
         if count == -1 {
-            return Ok(Some(ReplySummary::Null));
+            return Ok(Some(B::scalar(Scalar::Null)));
         }
         let len = usize::try_from(count).map_err(|_| ProtocolError(format!("bad aggregate length {count}")))?;
-        let mut errors = 0;
+        let mut aggregate = B::start(len);
         for _ in 0..len.saturating_mul(width) {
             match self.value(depth + 1)? {
                 None => return Ok(None),
-                Some(ReplySummary::Error(_)) => errors += 1,
-                Some(_) => {}
+                Some(value) => B::push(&mut aggregate, value),
             }
         }
-        Ok(Some(if width == 1 { ReplySummary::Array { len, errors } } else { ReplySummary::Other }))
+        Ok(Some(B::finish(aggregate, width)))
     }
 }
 
@@ -257,5 +376,24 @@ mod tests {
     fn huge_declared_lengths_wait_for_data_instead_of_allocating() {
         assert_eq!(parse_reply(b"$1000000000\r\nab"), Ok(None));
         assert_eq!(parse_reply(b"*1000000000\r\n:1\r\n"), Ok(None));
+        assert_eq!(parse_reply_value(b"*1000000000\r\n:1\r\n"), Ok(None));
+    }
+
+    #[test]
+    fn values_keep_the_data_and_the_same_length() {
+        let reply = b"*4\r\n$5\r\nhello\r\n$-1\r\n:7\r\n-ERR x\r\n+PONG\r\n";
+        let (value, len) = parse_reply_value(reply).expect("valid").expect("complete");
+        let expected = ReplyValue::Array(vec![
+            ReplyValue::Bulk(b"hello".to_vec()),
+            ReplyValue::Null,
+            ReplyValue::Integer(7),
+            ReplyValue::Error("ERR x".into()),
+        ]);
+        assert_eq!(value, expected);
+        assert_eq!(Some(len), parse_reply(reply).expect("valid").map(|(_, len)| len));
+        assert_eq!(parse_reply_value(&reply[len..]), Ok(Some((ReplyValue::Simple(b"PONG".to_vec()), 7))));
+        for cut in 0..len {
+            assert_eq!(parse_reply_value(&reply[..cut]), Ok(None), "cut at {cut}");
+        }
     }
 }
