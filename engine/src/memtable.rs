@@ -35,6 +35,8 @@ pub struct MemTable {
     id: u64,
     cfs: [RefCell<CfTable>; 4],
     size_bytes: Cell<u64>,
+    /// Bytes of the values its batches moved to the value log (the memtable has pointers).
+    separated_bytes: Cell<u64>,
     /// Highest sequence applied; 0 when empty.
     max_seq: Cell<Seq>,
     /// Highest applied journal index per region whose effects this memtable holds.
@@ -48,6 +50,7 @@ impl MemTable {
             id,
             cfs: Default::default(),
             size_bytes: Cell::new(0),
+            separated_bytes: Cell::new(0),
             max_seq: Cell::new(0),
             applied: RefCell::new(BTreeMap::new()),
         }
@@ -61,6 +64,16 @@ impl MemTable {
     /// Approximate memory used, in bytes.
     pub fn size_bytes(&self) -> u64 {
         self.size_bytes.get()
+    }
+
+    /// Bytes of values moved to the value log by the batches this memtable holds.
+    pub fn separated_bytes(&self) -> u64 {
+        self.separated_bytes.get()
+    }
+
+    /// Counts values of a batch that went to the value log.
+    pub fn note_separated(&self, bytes: u64) {
+        self.separated_bytes.set(self.separated_bytes.get() + bytes);
     }
 
     /// True when nothing was ever written.

@@ -12,6 +12,11 @@ use crate::vlog::ValueLogOptions;
 pub struct EngineOptions {
     /// A memtable is frozen and flushed when it reaches this size.
     pub memtable_size_bytes: u64,
+    /// A memtable is also frozen when the values its batches moved to the value log reach
+    /// this many bytes. The memtable holds only pointers to them, but the journal holds the
+    /// values until the flush: this bounds the journal a restart replays, and the value-log
+    /// records a crash leaves unreferenced (replay appends the values again).
+    pub max_unflushed_value_bytes: u64,
     /// Writes wait when this many frozen memtables are waiting to be flushed.
     pub max_frozen_memtables: usize,
     /// Values of at least this many bytes (Default CF) go to the value log.
@@ -32,6 +37,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             memtable_size_bytes: 64 << 20,
+            max_unflushed_value_bytes: 256 << 20,
             max_frozen_memtables: 2,
             value_threshold_bytes: 4096,
             table: TableOptions::default(),
@@ -48,6 +54,10 @@ impl EngineOptions {
     pub fn validate(&self) -> Result<()> {
         if self.memtable_size_bytes < 64 << 10 {
             return Err(Error::InvalidOption { name: "memtable_size_bytes", reason: "must be at least 64 KiB".into() });
+        }
+        if self.max_unflushed_value_bytes < 64 << 10 {
+            let reason = "must be at least 64 KiB".into();
+            return Err(Error::InvalidOption { name: "max_unflushed_value_bytes", reason });
         }
         if self.max_frozen_memtables == 0 {
             return Err(Error::InvalidOption { name: "max_frozen_memtables", reason: "must be at least 1".into() });

@@ -74,3 +74,32 @@ async fn check_all(db: &Db<MemFs>, keys: usize) {
         assert_eq!(found.as_deref(), Some(value(key, generation).as_slice()), "key {key}");
     }
 }
+
+/// A memtable holding only pointers is small, but the journal holds the values until it is
+/// flushed: the memtable is frozen once its separated values reach `max_unflushed_value_bytes`.
+#[test]
+fn separated_values_freeze_the_memtable_long_before_it_is_full() {
+    block_on(async {
+        let fs = MemFs::new();
+        let dir = Path::new("/db");
+        let options = EngineOptions {
+            memtable_size_bytes: 64 << 20,
+            max_unflushed_value_bytes: 256 << 10,
+            max_frozen_memtables: 1,
+            ..options()
+        };
+        let db = Db::open(fs.clone(), dir, options.clone()).await.expect("open");
+        let keys = 120; // 120 x 8 KiB: about 960 KiB of values, 3.75 times the bound
+        for key in 0..keys {
+            db.put(format!("key{key:05}").as_bytes(), &value(key, 1), Durability::Written).await.expect("put");
+        }
+        let flushes = db.engine().stats().flushes;
+        assert!(flushes >= 2, "only {flushes} flushes for ~960 KiB of separated values");
+        fs.crash(CrashMode::ProcessKill);
+        let reopened = Db::open(fs.clone(), dir, options).await.expect("reopen");
+        for key in 0..keys {
+            let found = reopened.get(format!("key{key:05}").as_bytes()).await.expect("get");
+            assert!(found.as_deref() == Some(value(key, 1).as_slice()), "key {key} lost or wrong after reopen");
+        }
+    });
+}

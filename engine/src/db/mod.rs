@@ -219,11 +219,11 @@ impl<F: FileSystem> Engine<F> {
         // The batch is durable in the journal already and raft counts it applied: it must reach
         // the memtable whatever the value log does. When the value log cannot take the large
         // values (a full disk), they stay inline; the SST holds them after the flush.
-        let (pointers, threshold) = match self.separate_values(batch).await {
-            Ok(pointers) => (pointers, self.inner.options.value_threshold_bytes),
+        let (pointers, threshold, separated_bytes) = match self.separate_values(batch).await {
+            Ok((pointers, bytes)) => (pointers, self.inner.options.value_threshold_bytes, bytes),
             Err(error) => {
                 tracing::warn!(%error, "value log append failed; keeping this batch's values inline");
-                (Vec::new(), usize::MAX)
+                (Vec::new(), usize::MAX, 0)
             }
         };
         let mut state = self.inner.state.borrow_mut();
@@ -235,8 +235,12 @@ impl<F: FileSystem> Engine<F> {
             insert_op(&memtable, op, seq, &mut pointers, threshold);
         }
         memtable.note_applied(region_id, index);
+        memtable.note_separated(separated_bytes);
         let seq = state.last_seq;
-        if memtable.size_bytes() >= self.inner.options.memtable_size_bytes {
+        let options = &self.inner.options;
+        if memtable.size_bytes() >= options.memtable_size_bytes
+            || memtable.separated_bytes() >= options.max_unflushed_value_bytes
+        {
             state.freeze();
             self.inner.events.notify_all();
         }
@@ -245,8 +249,9 @@ impl<F: FileSystem> Engine<F> {
         Ok(seq)
     }
 
-    /// Writes large values to the value log; returns their pointers in batch order.
-    async fn separate_values(&self, batch: &WriteBatch) -> Result<Vec<Bytes>> {
+    /// Writes large values to the value log; returns their pointers in batch order and the
+    /// bytes of the values moved.
+    async fn separate_values(&self, batch: &WriteBatch) -> Result<(Vec<Bytes>, u64)> {
         let threshold = self.inner.options.value_threshold_bytes;
         let large: Vec<(&[u8], &[u8])> = batch
             .ops()
@@ -259,10 +264,11 @@ impl<F: FileSystem> Engine<F> {
             })
             .collect();
         if large.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
+        let separated_bytes = large.iter().map(|(_, value)| value.len() as u64).sum();
         let pointers = self.inner.vlog.append(&large).await?;
-        Ok(pointers.iter().map(|p| Bytes::copy_from_slice(&p.encode())).collect())
+        Ok((pointers.iter().map(|p| Bytes::copy_from_slice(&p.encode())).collect(), separated_bytes))
     }
 
     fn check_writable(&self) -> Result<()> {
