@@ -12,7 +12,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use glommio::{Latency, LocalExecutorPoolBuilder, PoolPlacement, Shares};
@@ -36,6 +36,8 @@ use crate::store::{Applier, Store};
 
 /// How often cores look at the shutdown flag.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(50);
+/// How often a recovered core looks whether the others have recovered too.
+const RECOVERY_POLL: Duration = Duration::from_millis(5);
 /// How long the start-up check waits for an existing listener to answer.
 const PORT_PROBE_TIMEOUT: Duration = Duration::from_millis(300);
 /// How long a dead process's listening socket may linger before the port counts as taken.
@@ -55,6 +57,8 @@ struct Startup {
     mesh: Builder<CoreCall, CoreReply>,
     addresses: Vec<SocketAddr>,
     client_count: Arc<AtomicUsize>,
+    /// Cores that have replayed their logs; no core listens before all have.
+    recovered_cores: Arc<AtomicUsize>,
 }
 
 /// Runs a node until it is shut down. Blocks the calling thread.
@@ -75,8 +79,14 @@ pub fn run(config: NodeConfig) -> Result<()> {
         run_id: run_id(),
     });
     register_signals(&node.shutdown)?;
-    let startup =
-        Startup { node, tso, mesh: mesh::builder(shards), addresses, client_count: Arc::new(AtomicUsize::new(0)) };
+    let startup = Startup {
+        node,
+        tso,
+        mesh: mesh::builder(shards),
+        addresses,
+        client_count: Arc::new(AtomicUsize::new(0)),
+        recovered_cores: Arc::new(AtomicUsize::new(0)),
+    };
     let pool = LocalExecutorPoolBuilder::new(PoolPlacement::MaxSpread(shards, None))
         .on_all_shards(move || {
             let startup = startup.clone();
@@ -223,6 +233,7 @@ async fn core_main(startup: Startup) -> Result<()> {
         Rc::new(ClientRegistry::new(core_id as u32, node.map.cores() as u32)),
     ));
     spawn_background(&core, &engine, &raft, &journal);
+    wait_for_recovery(&core, &startup).await?;
     serve_clients(&core, &startup).await?;
     tracing::info!(core_id, "shutting down: flushing");
     raft.close();
@@ -345,6 +356,26 @@ fn spawn_everysec(core: &Rc<Core>, journal: &Rc<Journal<DmaFs>>) {
         }
     })
     .detach();
+}
+
+/// Waits until this core has applied every committed entry of its regions (the journal replay
+/// after a restart), then until every other core has too. Only then do the cores listen, so no
+/// client ever sees a node that is still replaying (where Redis would answer `-LOADING`).
+async fn wait_for_recovery(core: &Rc<Core>, startup: &Startup) -> Result<()> {
+    let started = Instant::now();
+    for region in core.map().regions_of_core(core.id) {
+        core.store.raft().read_index(region.id).await.map_err(|e| Error::Io {
+            what: format!("replaying the log of region {}", region.id),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    }
+    let cores = core.map().cores();
+    startup.recovered_cores.fetch_add(1, Ordering::SeqCst);
+    while startup.recovered_cores.load(Ordering::SeqCst) < cores && !core.node.shutting_down() {
+        glommio::timer::sleep(RECOVERY_POLL).await;
+    }
+    tracing::info!(core_id = core.id, elapsed_ms = started.elapsed().as_millis() as u64, "recovered");
+    Ok(())
 }
 
 async fn serve_clients(core: &Rc<Core>, startup: &Startup) -> Result<()> {
