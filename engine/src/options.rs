@@ -23,6 +23,9 @@ pub struct EngineOptions {
     pub value_threshold_bytes: usize,
     /// SSTable format options.
     pub table: TableOptions,
+    /// Per column family (by `Cf::index`): tables also filter on user keys without their last
+    /// this-many bytes (a version suffix); see [`TableOptions::filter_prefix_suffix_bytes`].
+    pub filter_prefix_suffix_bytes: [usize; 4],
     /// Cache budgets.
     pub cache: CacheOptions,
     /// Shape of the tree.
@@ -41,6 +44,7 @@ impl Default for EngineOptions {
             max_frozen_memtables: 2,
             value_threshold_bytes: 4096,
             table: TableOptions::default(),
+            filter_prefix_suffix_bytes: [0; 4],
             cache: CacheOptions::default(),
             compaction: CompactionOptions::default(),
             value_log: ValueLogOptions::default(),
@@ -50,6 +54,11 @@ impl Default for EngineOptions {
 }
 
 impl EngineOptions {
+    /// The options of the tables of column family `cf`.
+    pub fn table_options(&self, cf: crate::key::Cf) -> TableOptions {
+        TableOptions { filter_prefix_suffix_bytes: self.filter_prefix_suffix_bytes[cf.index()], ..self.table.clone() }
+    }
+
     /// Checks every option.
     pub fn validate(&self) -> Result<()> {
         if self.memtable_size_bytes < 64 << 10 {

@@ -203,6 +203,7 @@ fn run_id() -> String {
 fn engine_options(config: &NodeConfig) -> EngineOptions {
     let mut options = EngineOptions { memtable_size_bytes: config.memtable_size_bytes, ..Default::default() };
     options.cache.block_cache_bytes = config.block_cache_bytes;
+    nokv_txn::mvcc::tune_engine_options(&mut options);
     options
 }
 

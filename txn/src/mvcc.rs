@@ -19,7 +19,7 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 use nokv_engine::io::FileSystem;
-use nokv_engine::{Cf, DbIterator, Engine, ReadOptions, WriteBatch};
+use nokv_engine::{Cf, DbIterator, Engine, EngineOptions, ReadOptions, WriteBatch};
 
 use crate::error::{Result, TxnError};
 use crate::keys;
@@ -77,6 +77,13 @@ impl MaxTs {
 /// The 1PC / async-commit commit timestamp: above the start_ts and every read already served.
 pub fn one_pc_commit_ts(start_ts: TimeStamp, max_ts: TimeStamp) -> TimeStamp {
     start_ts.max(max_ts).next()
+}
+
+/// Sets the engine options MVCC reads rely on: Write CF tables also filter on data keys (the
+/// versioned key without its timestamp), so a point read skips every table that holds no
+/// version of its key instead of seeking into it.
+pub fn tune_engine_options(options: &mut EngineOptions) {
+    options.filter_prefix_suffix_bytes[Cf::Write.index()] = keys::TS_LEN;
 }
 
 /// Options of a read.
@@ -151,9 +158,11 @@ fn check_lock(lock: &Lock, user_key: &[u8], read_ts: TimeStamp, options: &MvccRe
 
 /// A Write CF iterator bounded to the versions of one data key.
 fn version_iterator<F: FileSystem>(engine: &Engine<F>, data_key: &[u8], read: &ReadOptions) -> DbIterator<F> {
+    let data_key = Bytes::copy_from_slice(data_key);
     let bounded = ReadOptions {
-        lower_bound: Some(Bytes::copy_from_slice(data_key)),
-        upper_bound: Some(Bytes::from(keys::after_versions(data_key))),
+        upper_bound: Some(Bytes::from(keys::after_versions(&data_key))),
+        lower_bound: Some(data_key.clone()),
+        prefix: Some(data_key),
         ..read.clone()
     };
     engine.iter(Cf::Write, &bounded)
@@ -493,7 +502,9 @@ mod tests {
     use crate::record::LockType;
 
     fn engine() -> Engine<MemFs> {
-        block_on(Engine::open(MemFs::new(), Path::new("/db"), EngineOptions::default())).expect("open")
+        let mut options = EngineOptions::default();
+        tune_engine_options(&mut options);
+        block_on(Engine::open(MemFs::new(), Path::new("/db"), options)).expect("open")
     }
 
     fn ts(raw: u64) -> TimeStamp {
@@ -506,6 +517,39 @@ mod tests {
 
     fn commit(engine: &Engine<MemFs>, index: u64, mutations: &[Mutation], start: u64, commit: u64) {
         block_on(engine.apply(1, index, &one_pc(mutations, ts(start), ts(commit)))).expect("apply");
+    }
+
+    /// Versions spread over several tables and levels read back exactly, and a key no table
+    /// holds is answered from the filters alone (no data block read).
+    #[test]
+    fn point_reads_over_tables_use_the_data_key_filter() {
+        let engine = engine();
+        let mut index = 0;
+        for round in 0..3u64 {
+            for key in 0..50u64 {
+                index += 1;
+                let value = format!("{key}-{round}");
+                commit(&engine, index, &[put(&format!("key{key}"), value.as_bytes())], 10 * index, 10 * index + 1);
+            }
+            block_on(engine.flush()).expect("flush");
+        }
+        block_on(engine.compact_range_all()).expect("compact");
+        for round in 0..2u64 {
+            let index = round * 50 + 7 + 1; // key7 of this round
+            let read = get_now(&engine, b"key7", ts(10 * index + 1));
+            assert_eq!(read.as_deref(), Some(format!("7-{round}").as_bytes()));
+        }
+        assert_eq!(get_now(&engine, b"key49", ts(u64::MAX >> 1)).as_deref(), Some(&b"49-2"[..]));
+        let misses_before = engine.cache_stats().block_misses + engine.cache_stats().block_hits;
+        for absent in 0..100 {
+            assert_eq!(get_now(&engine, format!("absent{absent}").as_bytes(), ts(u64::MAX >> 1)), None);
+        }
+        let blocks_touched = engine.cache_stats().block_misses + engine.cache_stats().block_hits - misses_before;
+        assert!(blocks_touched < 10, "{blocks_touched} data blocks read for 100 absent keys");
+    }
+
+    fn get_now(engine: &Engine<MemFs>, key: &[u8], read_ts: TimeStamp) -> Option<Bytes> {
+        block_on(get(engine, key, read_ts)).expect("get")
     }
 
     #[test]

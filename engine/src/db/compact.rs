@@ -25,12 +25,14 @@ use crate::iter::InternalIterator;
 use crate::key::{self, Cf, ValueKind};
 use crate::merge::MergingIterator;
 use crate::range_del::RangeTombstone;
-use crate::sst::{TableBuilder, write_table};
+use crate::sst::{TableBuilder, TableOptions, write_table};
 use crate::version::{FileMeta, LEVEL_COUNT, VersionEdit};
 use crate::vlog::ValuePointer;
 
 /// Builds the output tables of one compaction.
 struct OutputWriter {
+    /// Options of the tables written (the CF's).
+    options: TableOptions,
     builder: Option<TableBuilder>,
     /// First user key of the table being built (`None`: unbounded below).
     lower: Option<Bytes>,
@@ -111,7 +113,7 @@ impl<F: FileSystem> Engine<F> {
         let children = tables.iter().map(|t| t.iter(false)).collect();
         let mut merge = MergingIterator::new(children);
         merge.seek_to_first().await?;
-        let mut writer = OutputWriter::new();
+        let mut writer = OutputWriter::new(self.inner.options.table_options(task.cf));
         let mut discard: BTreeMap<u32, u64> = BTreeMap::new();
         let mut previous: Option<(Bytes, u64)> = None;
         let target = self.inner.options.compaction.target_file_size_bytes;
@@ -126,7 +128,7 @@ impl<F: FileSystem> Engine<F> {
             if shadowed || covered || dead_delete {
                 count_discard(&mut discard, parsed.kind, merge.value());
             } else {
-                writer.add(self, merge.key(), merge.value(), parsed.user_key, target);
+                writer.add(merge.key(), merge.value(), parsed.user_key, target);
             }
             previous = Some((Bytes::copy_from_slice(parsed.user_key), parsed.seq));
             merge.next().await?;
@@ -145,7 +147,7 @@ impl<F: FileSystem> Engine<F> {
     ) -> Result<Vec<FileMeta>> {
         let max_seq = task.all_inputs().map(|f| f.max_seq).max().unwrap_or(0);
         let mut outputs = Vec::new();
-        for (lower, upper, mut builder) in writer.finish(self, tombstones) {
+        for (lower, upper, mut builder) in writer.finish(tombstones) {
             for tombstone in tombstones.iter().filter_map(|t| t.clip(lower.as_deref(), upper.as_deref())) {
                 builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
             }
@@ -203,12 +205,12 @@ fn count_discard(discard: &mut BTreeMap<u32, u64>, kind: ValueKind, value: &[u8]
 }
 
 impl OutputWriter {
-    fn new() -> Self {
-        OutputWriter { builder: None, lower: None, finished: Vec::new(), last_user_key: None }
+    fn new(options: TableOptions) -> Self {
+        OutputWriter { options, builder: None, lower: None, finished: Vec::new(), last_user_key: None }
     }
 
     /// Adds an entry; starts a new table between user keys once the current one is big enough.
-    fn add<F: FileSystem>(&mut self, engine: &Engine<F>, key: &[u8], value: &[u8], user_key: &[u8], target: u64) {
+    fn add(&mut self, key: &[u8], value: &[u8], user_key: &[u8], target: u64) {
         let new_user_key = self.last_user_key.as_ref().is_none_or(|last| last.as_ref() != user_key);
         let full = self.builder.as_ref().is_some_and(|b| b.estimated_size_bytes() >= target);
         if full && new_user_key {
@@ -217,22 +219,17 @@ impl OutputWriter {
             self.finished.push((self.lower.take(), Some(upper.clone()), builder));
             self.lower = Some(upper);
         }
-        let options = engine.inner.options.table.clone();
-        self.builder.get_or_insert_with(|| TableBuilder::new(options)).add(key, value);
+        let options = &self.options;
+        self.builder.get_or_insert_with(|| TableBuilder::new(options.clone())).add(key, value);
         if new_user_key {
             self.last_user_key = Some(Bytes::copy_from_slice(user_key));
         }
     }
 
     /// The tables with the key range each covers; a table for tombstones alone if no entry survived.
-    fn finish<F: FileSystem>(
-        mut self,
-        engine: &Engine<F>,
-        tombstones: &[RangeTombstone],
-    ) -> Vec<(Option<Bytes>, Option<Bytes>, TableBuilder)> {
+    fn finish(mut self, tombstones: &[RangeTombstone]) -> Vec<(Option<Bytes>, Option<Bytes>, TableBuilder)> {
         let last = self.builder.take().or_else(|| {
-            (!tombstones.is_empty() && self.finished.is_empty())
-                .then(|| TableBuilder::new(engine.inner.options.table.clone()))
+            (!tombstones.is_empty() && self.finished.is_empty()).then(|| TableBuilder::new(self.options.clone()))
         });
         if let Some(builder) = last {
             self.finished.push((self.lower.take(), None, builder));

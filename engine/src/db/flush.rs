@@ -107,7 +107,7 @@ impl<F: FileSystem> Engine<F> {
         if memtable.entry_count(cf) == 0 && tombstones.is_empty() {
             return Ok(None);
         }
-        let mut builder = TableBuilder::new(self.inner.options.table.clone());
+        let mut builder = TableBuilder::new(self.inner.options.table_options(cf));
         memtable.for_each_entry(cf, |key, value| builder.add(key, value));
         for tombstone in &tombstones {
             builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);

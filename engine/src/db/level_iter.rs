@@ -7,10 +7,12 @@
 
 use std::rc::Rc;
 
+use bytes::Bytes;
+
 use crate::error::Result;
 use crate::io::FileSystem;
 use crate::iter::InternalIterator;
-use crate::key::compare_internal;
+use crate::key::{self, compare_internal};
 use crate::memtable::MemTableIterator;
 use crate::sst::{Table, TableIterator};
 
@@ -18,20 +20,29 @@ use crate::sst::{Table, TableIterator};
 pub(crate) struct LevelIterator<F: FileSystem> {
     tables: Vec<Rc<Table<F::File>>>,
     fill_cache: bool,
+    /// Seeks stay within keys with this prefix (see `ReadOptions::prefix`).
+    prefix: Option<Bytes>,
     /// Index of the open table and its iterator.
     current: Option<(usize, TableIterator<F::File>)>,
 }
 
 impl<F: FileSystem> LevelIterator<F> {
     /// Iterates `tables`, which must be sorted and non-overlapping.
-    pub(crate) fn new(tables: Vec<Rc<Table<F::File>>>, fill_cache: bool) -> Self {
-        LevelIterator { tables, fill_cache, current: None }
+    pub(crate) fn new(tables: Vec<Rc<Table<F::File>>>, fill_cache: bool, prefix: Option<Bytes>) -> Self {
+        LevelIterator { tables, fill_cache, prefix, current: None }
     }
 
     fn open(&mut self, index: usize) -> Option<&mut TableIterator<F::File>> {
         let table = self.tables.get(index)?;
-        self.current = Some((index, table.iter(self.fill_cache)));
+        self.current = Some((index, table.iter(self.fill_cache).with_prefix(self.prefix.clone())));
         self.current.as_mut().map(|(_, iter)| iter)
+    }
+
+    /// With a prefix, whether table `index` starts past every key with it (tables are sorted,
+    /// so it and the ones after it hold none).
+    fn prefix_ends_before(&self, index: usize) -> bool {
+        let (Some(prefix), Some(table)) = (&self.prefix, self.tables.get(index)) else { return false };
+        !key::user_key(&table.meta().smallest).starts_with(prefix)
     }
 
     fn iter(&self) -> &TableIterator<F::File> {
@@ -45,6 +56,10 @@ impl<F: FileSystem> LevelIterator<F> {
                 return Ok(());
             }
             let next = *index + 1;
+            if self.prefix_ends_before(next) {
+                self.current = None;
+                return Ok(());
+            }
             match self.open(next) {
                 Some(iter) => iter.seek_to_first().await?,
                 None => self.current = None,

@@ -36,6 +36,10 @@ pub struct ReadOptions {
     pub upper_bound: Option<Bytes>,
     /// Put blocks read into the block cache (turn off for scans that should not pollute it).
     pub fill_cache: bool,
+    /// Iterators: every key the read wants starts with this prefix, and it is the key without
+    /// the CF's `filter_prefix_suffix_bytes`; the bounds must lie within it. Tables whose
+    /// filter rules the prefix out are skipped without reading a block (MVCC point reads).
+    pub prefix: Option<Bytes>,
 }
 
 impl ReadOptions {
@@ -140,12 +144,14 @@ impl<F: FileSystem> Engine<F> {
         for file in &levels[0] {
             let table = tables.next().expect("one table per file");
             debug_assert_eq!(table.file_id(), file.id);
-            children.push(SourceIterator::Table(Box::new(table.iter(options.fill_cache))));
+            let iter = table.iter(options.fill_cache).with_prefix(options.prefix.clone());
+            children.push(SourceIterator::Table(Box::new(iter)));
         }
         for files in levels.iter().skip(1).filter(|files| !files.is_empty()) {
             let level_tables: Vec<_> =
                 files.iter().map(|_| tables.next().expect("one table per file").clone()).collect();
-            children.push(SourceIterator::Level(Box::new(LevelIterator::new(level_tables, options.fill_cache))));
+            let level = LevelIterator::new(level_tables, options.fill_cache, options.prefix.clone());
+            children.push(SourceIterator::Level(Box::new(level)));
         }
         DbIterator {
             engine: self.clone(),

@@ -71,7 +71,15 @@ impl TableBuilder {
         self.meta.raw_key_bytes += internal_key.len() as u64;
         self.meta.raw_value_bytes += value.len() as u64;
         if let Some(filter) = &mut self.filter {
-            filter.add(key::user_key(internal_key));
+            let user_key = key::user_key(internal_key);
+            filter.add(user_key);
+            let suffix = self.options.filter_prefix_suffix_bytes;
+            if let Some(prefix) = prefix_of(user_key, suffix) {
+                let last_user_key = key::user_key(&self.last_key);
+                if self.meta.entry_count == 1 || prefix_of(last_user_key, suffix) != Some(prefix) {
+                    filter.add(prefix);
+                }
+            }
         }
         self.data_block.add(internal_key, value);
         self.last_key.clear();
@@ -113,6 +121,9 @@ impl TableBuilder {
             self.flush_data_block();
         }
         self.meta.data_block_count = self.index.entry_count() as u64;
+        if self.filter.is_some() {
+            self.meta.filter_prefix_suffix_bytes = self.options.filter_prefix_suffix_bytes as u64;
+        }
         let footer = Footer {
             index: format::append_block(&mut self.out, &self.index.finish(), self.options.compression),
             filter: self.append_filter(),
@@ -160,4 +171,9 @@ pub async fn write_table<F: FileSystem>(fs: &F, path: &Path, built: &BuiltTable)
         file.write_at((index * WRITE_CHUNK_BYTES) as u64, chunk).await?;
     }
     file.sync().await
+}
+
+/// `user_key` without its last `suffix_bytes` bytes, when it is longer than that and a suffix is set.
+pub(crate) fn prefix_of(user_key: &[u8], suffix_bytes: usize) -> Option<&[u8]> {
+    (suffix_bytes > 0 && user_key.len() > suffix_bytes).then(|| &user_key[..user_key.len() - suffix_bytes])
 }

@@ -27,6 +27,9 @@ pub struct TableIterator<F: File> {
     /// How many blocks the next forward read fetches at once: 1 after a seek, doubling with
     /// every forward block change up to `MAX_READAHEAD_BLOCKS`.
     readahead_blocks: usize,
+    /// Set for a seek bounded to keys with this prefix: a table whose filter rules the prefix
+    /// out is not read at all.
+    prefix: Option<Bytes>,
 }
 
 /// Upper bound of one forward readahead (blocks are ~4 KiB: up to 64 KiB per read).
@@ -51,7 +54,14 @@ impl<F: File> TableIterator<F> {
             block: None,
             ahead: VecDeque::new(),
             readahead_blocks: 1,
+            prefix: None,
         }
+    }
+
+    /// Seeks stay within keys starting with `prefix` (see [`crate::ReadOptions::prefix`]).
+    pub(crate) fn with_prefix(mut self, prefix: Option<Bytes>) -> Self {
+        self.prefix = prefix;
+        self
     }
 
     async fn index(&mut self) -> Result<Rc<IndexBlock>> {
@@ -150,6 +160,13 @@ impl<F: File> TableIterator<F> {
     }
 
     async fn seek_inner(&mut self, target: &[u8]) -> Result<()> {
+        if let Some(prefix) = &self.prefix
+            && !self.table.may_contain_prefix(prefix).await?
+        {
+            self.block = None;
+            self.ahead.clear();
+            return Ok(());
+        }
         let index = self.index().await?;
         let block_index = index.find_block(target);
         if block_index == index.len() {

@@ -63,11 +63,19 @@ pub struct TableOptions {
     pub bloom_bits_per_key: usize,
     /// Compress data and index blocks with lz4 when it pays.
     pub compression: bool,
+    /// When > 0, the bloom filter also holds every user key without its last this-many bytes
+    /// (a version suffix), so a bounded seek within one prefix can skip the table.
+    pub filter_prefix_suffix_bytes: usize,
 }
 
 impl Default for TableOptions {
     fn default() -> Self {
-        TableOptions { block_size_bytes: 4096, bloom_bits_per_key: 10, compression: true }
+        TableOptions {
+            block_size_bytes: 4096,
+            bloom_bits_per_key: 10,
+            compression: true,
+            filter_prefix_suffix_bytes: 0,
+        }
     }
 }
 

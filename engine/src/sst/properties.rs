@@ -5,7 +5,8 @@
 //! ```text
 //! entry_count | range_tombstone_count | point_tombstone_count | data_block_count |
 //! raw_key_bytes | raw_value_bytes | smallest_seq | largest_seq |
-//! varint len + smallest internal key | varint len + largest internal key
+//! varint len + smallest internal key | varint len + largest internal key |
+//! filter_prefix_suffix_bytes (optional: absent in older files, read as 0)
 //! ```
 //!
 //! Bytes after these fields are ignored, so version 1 can grow fields at the end.
@@ -43,6 +44,8 @@ pub struct TableMeta {
     pub largest_seq: u64,
     /// The whole file, padding and footer included.
     pub file_size_bytes: u64,
+    /// When > 0, the filter also holds each user key without its last this-many bytes.
+    pub filter_prefix_suffix_bytes: u64,
 }
 
 impl TableMeta {
@@ -76,6 +79,7 @@ impl TableMeta {
         }
         codec::put_length_prefixed(&mut out, &self.smallest);
         codec::put_length_prefixed(&mut out, &self.largest);
+        codec::put_varint(&mut out, self.filter_prefix_suffix_bytes);
         out
     }
 
@@ -105,6 +109,7 @@ fn decode_fields(reader: &mut Reader<'_>, file_size_bytes: u64) -> Option<TableM
         smallest: reader.length_prefixed()?.to_vec(),
         largest: reader.length_prefixed()?.to_vec(),
         file_size_bytes,
+        filter_prefix_suffix_bytes: if reader.is_empty() { 0 } else { reader.varint()? },
     })
 }
 
@@ -142,11 +147,16 @@ mod tests {
             smallest_seq: 1,
             largest_seq: 3,
             file_size_bytes: 8192,
+            filter_prefix_suffix_bytes: 8,
         };
         assert_eq!(TableMeta::decode(&meta.encode(), 8192).expect("valid"), meta);
-        let encoded = meta.encode();
-        for len in 0..encoded.len() {
-            assert!(TableMeta::decode(&encoded[..len], 8192).is_err());
+        // A file written before the field existed ends right after the largest key.
+        let mut older = meta.encode();
+        older.pop();
+        assert_eq!(TableMeta::decode(&older, 8192).expect("valid").filter_prefix_suffix_bytes, 0);
+        // Any shorter cut loses a required field.
+        for len in 0..older.len() {
+            assert!(TableMeta::decode(&older[..len], 8192).is_err());
         }
     }
 }

@@ -103,6 +103,15 @@ impl<F: File> Table<F> {
         Ok(None)
     }
 
+    /// False when the filter proves no user key starts with `prefix` (the table was built
+    /// with `filter_prefix_suffix_bytes` and `prefix` is a key without that suffix).
+    pub(crate) async fn may_contain_prefix(&self, prefix: &[u8]) -> Result<bool> {
+        if self.meta.filter_prefix_suffix_bytes == 0 {
+            return Ok(true);
+        }
+        Ok(self.filter().await?.is_none_or(|filter| filter.may_contain(prefix)))
+    }
+
     /// A cursor over the table's point entries. `fill_cache = false` for scans and compaction.
     pub fn iter(self: &Rc<Self>, fill_cache: bool) -> TableIterator<F> {
         TableIterator::new(Rc::clone(self), fill_cache)

@@ -552,3 +552,37 @@ fn round_trip_on_o_direct_files() {
         .expect("executor");
     handle.join().expect("executor thread");
 }
+
+/// With `filter_prefix_suffix_bytes`, the filter also answers for keys without their version
+/// suffix: every prefix present says "maybe", and most absent ones are ruled out. Tables built
+/// without it (or by older versions, which do not record the field) never rule a prefix out.
+#[test]
+fn the_prefix_filter_rules_out_absent_prefixes_only() {
+    let mut entries = Vec::new();
+    for i in 0..500u64 {
+        for version in [3u64, 2, 1] {
+            let mut user_key = format!("row{i:04}").into_bytes();
+            user_key.extend_from_slice(&(!version).to_be_bytes());
+            entries.push((encode_internal(&user_key, version, ValueKind::Put), b"v".to_vec()));
+        }
+    }
+    let entries = sorted(entries);
+    let options = TableOptions { filter_prefix_suffix_bytes: 8, ..small_blocks() };
+    let (_fs, table) = write_and_open(&build(&entries, &options));
+    assert_eq!(table.meta().filter_prefix_suffix_bytes, 8);
+    block_on(async {
+        for i in 0..500u64 {
+            let prefix = format!("row{i:04}");
+            assert!(table.may_contain_prefix(prefix.as_bytes()).await.expect("filter"), "{prefix}");
+        }
+        let mut ruled_out = 0;
+        for i in 0..500u64 {
+            ruled_out +=
+                usize::from(!table.may_contain_prefix(format!("absent{i:04}").as_bytes()).await.expect("filter"));
+        }
+        assert!(ruled_out > 450, "only {ruled_out} of 500 absent prefixes ruled out");
+    });
+    let (_fs, plain) = write_and_open(&build(&entries, &small_blocks()));
+    assert_eq!(plain.meta().filter_prefix_suffix_bytes, 0);
+    assert!(block_on(plain.may_contain_prefix(b"absent")).expect("filter"));
+}
