@@ -140,11 +140,14 @@ impl MemTable {
         self.cfs[cf.index()].borrow().entries.len()
     }
 
-    /// Calls `visit` with every point entry of a column family, in internal-key order.
-    pub fn for_each_entry(&self, cf: Cf, mut visit: impl FnMut(&[u8], &[u8])) {
-        for (key, value) in &self.cfs[cf.index()].borrow().entries {
-            visit(key.bytes(), value);
-        }
+    /// Up to `limit` point entries of a column family after internal key `after` (from the
+    /// first when `None`), in order: lets a flush build its table in slices with yields between.
+    pub fn entries_after(&self, cf: Cf, after: Option<&Bytes>, limit: usize) -> Vec<(Bytes, Bytes)> {
+        let table = self.cfs[cf.index()].borrow();
+        let lower = after.map(|key| InternalKey::new(key.clone()));
+        let bound = lower.as_ref().map_or(Bound::Unbounded, Bound::Excluded);
+        let range = table.entries.range::<InternalKey, _>((bound, Bound::Unbounded));
+        range.take(limit).map(|(key, value)| (key.bytes().clone(), value.clone())).collect()
     }
 
     /// An iterator over a column family's point entries.

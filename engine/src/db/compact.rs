@@ -26,6 +26,7 @@ use crate::key::{self, Cf, ValueKind};
 use crate::merge::MergingIterator;
 use crate::range_del::RangeTombstone;
 use crate::sst::{TableBuilder, TableOptions, write_table};
+use crate::sync::Pacer;
 use crate::version::{FileMeta, LEVEL_COUNT, VersionEdit};
 use crate::vlog::ValuePointer;
 
@@ -117,7 +118,9 @@ impl<F: FileSystem> Engine<F> {
         let mut discard: BTreeMap<u32, u64> = BTreeMap::new();
         let mut previous: Option<(Bytes, u64)> = None;
         let target = self.inner.options.compaction.target_file_size_bytes;
+        let mut pacer = Pacer::new();
         while merge.is_valid() {
+            pacer.tick().await;
             let parsed =
                 key::parse_internal(merge.key()).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
             let shadowed =

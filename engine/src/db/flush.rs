@@ -9,6 +9,8 @@
 
 use std::rc::Rc;
 
+use bytes::Bytes;
+
 use super::Engine;
 use crate::error::Result;
 use crate::io::FileSystem;
@@ -16,6 +18,9 @@ use crate::key::{self, Cf};
 use crate::memtable::MemTable;
 use crate::sst::{TableBuilder, write_table};
 use crate::version::{FileMeta, VersionEdit};
+
+/// Memtable entries added to a table between two yields of a flush.
+const FLUSH_SLICE_ENTRIES: usize = 512;
 
 impl<F: FileSystem> Engine<F> {
     /// Flushes the oldest frozen memtable. Returns false when there was none (or another flush
@@ -108,7 +113,19 @@ impl<F: FileSystem> Engine<F> {
             return Ok(None);
         }
         let mut builder = TableBuilder::new(self.inner.options.table_options(cf));
-        memtable.for_each_entry(cf, |key, value| builder.add(key, value));
+        let mut after: Option<Bytes> = None;
+        loop {
+            let slice = memtable.entries_after(cf, after.as_ref(), FLUSH_SLICE_ENTRIES);
+            for (key, value) in &slice {
+                builder.add(key, value);
+            }
+            match slice.last() {
+                Some((key, _)) => after = Some(key.clone()),
+                None => break,
+            }
+            // Building a 64 MiB table is long CPU work: let foreground tasks run in between.
+            futures_lite::future::yield_now().await;
+        }
         for tombstone in &tombstones {
             builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
         }
