@@ -48,8 +48,6 @@ const DISK_RETRY_MIN: Duration = Duration::from_millis(100);
 const DISK_RETRY_MAX: Duration = Duration::from_secs(1);
 /// Shares of the background task queue (foreground requests have the default 1000).
 const BACKGROUND_SHARES: usize = 100;
-/// How long a task queue runs before the executor considers switching (glommio's default: 100 ms).
-const PREEMPT_TIMER: Duration = Duration::from_millis(2);
 
 /// What every core starts from.
 #[derive(Clone)]
@@ -90,9 +88,6 @@ pub fn run(config: NodeConfig) -> Result<()> {
         recovered_cores: Arc::new(AtomicUsize::new(0)),
     };
     let pool = LocalExecutorPoolBuilder::new(PoolPlacement::MaxSpread(shards, None))
-        // Background work (flush, compaction) yields every few hundred entries; a short
-        // preemption timer lets the executor switch to client tasks at those points.
-        .preempt_timer(PREEMPT_TIMER)
         .on_all_shards(move || {
             let startup = startup.clone();
             async move { core_main(startup).await }
