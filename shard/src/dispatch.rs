@@ -62,8 +62,9 @@ impl KeyedRequest {
 
 /// How a request runs: on its own, or as a keyed request of one core.
 pub enum Routed {
-    /// Runs on its own, with the connection.
-    Alone(&'static CommandSpec, Vec<Bytes>),
+    /// Runs on its own, with the connection: `positions` are its key positions (empty for
+    /// connection, transaction and keyless commands).
+    Alone { spec: &'static CommandSpec, args: Vec<Bytes>, positions: Vec<usize> },
     /// Every key belongs to one core.
     Keyed(KeyedRequest),
 }
@@ -72,35 +73,24 @@ pub enum Routed {
 pub fn route(core: &Core, spec: &'static CommandSpec, args: Vec<Bytes>) -> Routed {
     let name = spec.name;
     if is_connection_command(name) || is_transaction_command(name) {
-        return Routed::Alone(spec, args);
+        return Routed::Alone { spec, args, positions: Vec::new() };
     }
     let positions: Vec<usize> = key_positions(spec, &args).collect();
-    let Some(&first) = positions.first() else { return Routed::Alone(spec, args) };
+    let Some(&first) = positions.first() else { return Routed::Alone { spec, args, positions } };
     let owner = core.map().core_of_key(&args[first]);
     if positions.iter().all(|&p| core.map().core_of_key(&args[p]) == owner) {
         return Routed::Keyed(KeyedRequest { spec, args, owner, positions });
     }
-    Routed::Alone(spec, args)
+    Routed::Alone { spec, args, positions }
 }
 
-/// Executes one request of a connection of this core.
-pub async fn execute_request(
+/// Executes a request [`route`] said runs alone.
+pub async fn execute_alone(
     core: &Rc<Core>,
     conn: &mut ConnectionState,
     spec: &'static CommandSpec,
     args: Vec<Bytes>,
-) -> Reply {
-    match route(core, spec, args) {
-        Routed::Keyed(request) => request.execute(core).await,
-        Routed::Alone(spec, args) => execute_alone(core, conn, spec, args).await,
-    }
-}
-
-async fn execute_alone(
-    core: &Rc<Core>,
-    conn: &mut ConnectionState,
-    spec: &'static CommandSpec,
-    args: Vec<Bytes>,
+    positions: &[usize],
 ) -> Reply {
     let name = spec.name;
     if is_connection_command(name) {
@@ -112,9 +102,8 @@ async fn execute_alone(
             name.to_uppercase()
         ));
     }
-    let positions: Vec<usize> = key_positions(spec, &args).collect();
     if positions.is_empty() {
         return cmd::server::execute(core, conn, &args).await;
     }
-    cmd::multi::execute(core, spec, args, &positions).await
+    cmd::multi::execute(core, spec, args, positions).await
 }

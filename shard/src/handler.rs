@@ -17,7 +17,7 @@ use nokv_net::frame::Reply;
 use nokv_net::handler::{ConnectionState, Handler, Request};
 
 use crate::core::Core;
-use crate::dispatch::{KeyedRequest, Routed, execute_request, route};
+use crate::dispatch::{KeyedRequest, Routed, execute_alone, route};
 
 /// The handler of one core's connections.
 pub struct NodeHandler {
@@ -37,11 +37,17 @@ impl NodeHandler {
         NodeHandler { core }
     }
 
-    /// Runs one request alone, with the connection.
-    async fn call_one(&self, conn: &mut ConnectionState, spec: &'static CommandSpec, args: Vec<Bytes>) -> Reply {
+    /// Runs one request alone, with the connection (`positions`: its key positions).
+    async fn call_one(
+        &self,
+        conn: &mut ConnectionState,
+        spec: &'static CommandSpec,
+        args: Vec<Bytes>,
+        positions: &[usize],
+    ) -> Reply {
         let started = Instant::now();
         let args_for_log = self.slowlog_on().then(|| args.clone());
-        let reply = execute_request(&self.core, conn, spec, args).await;
+        let reply = execute_alone(&self.core, conn, spec, args, positions).await;
         self.record(conn, spec, args_for_log, started, &reply);
         reply
     }
@@ -121,11 +127,11 @@ impl Handler for NodeHandler {
         for request in requests {
             let keyed = match route(&self.core, request.spec, request.args) {
                 Routed::Keyed(keyed) => keyed,
-                Routed::Alone(spec, args) => {
+                Routed::Alone { spec, args, positions } => {
                     if let Some(run) = run.take() {
                         replies.extend(self.call_run(conn, run.requests).await);
                     }
-                    replies.push(self.call_one(conn, spec, args).await);
+                    replies.push(self.call_one(conn, spec, args, &positions).await);
                     continue;
                 }
             };
