@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, start};
+use common::{Client, TIMEOUT, TestServer, start};
 use nokv_net::frame::ParseLimits;
 use nokv_net::server::{OutputBufferLimit, ServerConfig};
 
@@ -143,6 +143,19 @@ fn a_timeout_set_at_run_time_closes_clients_already_idle() {
 
 /// Sends `count` pipelined GETs of `key` from a thread that gives up once the server stops
 /// reading for a while; the caller never reads the replies.
+/// A server holding a 512 KiB value `big`, a client to it, and a second client that pipelines
+/// 400 GETs of it without reading the replies (the sender thread hands its stream back).
+fn with_a_non_reading_client(config: ServerConfig) -> (TestServer, Client, thread::JoinHandle<TcpStream>) {
+    let server = start(config, None);
+    let mut writer = server.connect();
+    let value = "v".repeat(512 * 1024);
+    assert_eq!(writer.call(&["SET", "big", &value]), "+OK\r\n");
+    let reader = TcpStream::connect(server.addr).expect("connect");
+    reader.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+    let sender = pipeline_gets_without_reading(reader, "big", 400);
+    (server, writer, sender)
+}
+
 fn pipeline_gets_without_reading(mut stream: TcpStream, key: &str, count: usize) -> thread::JoinHandle<TcpStream> {
     let request = common::encode(&["GET", key]);
     thread::spawn(move || {
@@ -180,13 +193,8 @@ fn a_client_holding_output_over_the_soft_limit_for_its_seconds_is_closed() {
     // A soft limit of one byte: any output the client leaves unread for over a second counts
     // (with a larger one, the kernel's socket buffers could leave less than it pending).
     let limit = OutputBufferLimit { hard_bytes: 0, soft_bytes: 1, soft_secs: 1 };
-    let server = start(ServerConfig { client_output_buffer_limit: limit, ..ServerConfig::default() }, None);
-    let mut writer = server.connect();
-    let value = "v".repeat(512 * 1024);
-    assert_eq!(writer.call(&["SET", "big", &value]), "+OK\r\n");
-    let reader = TcpStream::connect(server.addr).expect("connect");
-    reader.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-    let sender = pipeline_gets_without_reading(reader, "big", 400);
+    let (server, mut writer, sender) =
+        with_a_non_reading_client(ServerConfig { client_output_buffer_limit: limit, ..ServerConfig::default() });
     // The server fills the socket buffers, then holds the rest for over a second.
     thread::sleep(Duration::from_secs(3));
     let mut stream = sender.join().expect("sender");
@@ -198,13 +206,7 @@ fn a_client_holding_output_over_the_soft_limit_for_its_seconds_is_closed() {
 
 #[test]
 fn without_a_limit_a_client_that_does_not_read_only_waits() {
-    let server = start(ServerConfig::default(), None);
-    let mut writer = server.connect();
-    let value = "v".repeat(512 * 1024);
-    assert_eq!(writer.call(&["SET", "big", &value]), "+OK\r\n");
-    let reader = TcpStream::connect(server.addr).expect("connect");
-    reader.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-    let sender = pipeline_gets_without_reading(reader, "big", 400);
+    let (server, mut writer, sender) = with_a_non_reading_client(ServerConfig::default());
     thread::sleep(Duration::from_secs(3));
     let stream = sender.join().expect("sender");
     assert_eq!(writer.call(&["PING"]), "+PONG\r\n");
