@@ -311,9 +311,11 @@ impl<F: FileSystem> Engine<F> {
         // While the background task pauses after a full disk, wait for it to come back rather
         // than fail this write with an inline flush that would hit the same full disk.
         if self.inner.background_attached.get() || self.inner.state.borrow().disk_error.is_some() {
-            let notified = self.inner.events.notified();
+            // Wake the background task, then wait for its *next* event. Taking the waiter before
+            // the wake-up would see that wake-up and return at once: the stalled write would spin
+            // without ever yielding, and the background task on this thread would never run.
             self.inner.events.notify_all();
-            notified.await;
+            self.inner.events.notified().await;
             return Ok(());
         }
         if !self.flush_oldest().await? && !self.compact_once().await? {
