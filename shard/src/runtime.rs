@@ -305,10 +305,10 @@ fn spawn_mvcc_gc(core: &Rc<Core>, gc: Rc<MvccGc<DmaFs>>, tso: Arc<Tso>) {
     let node = core.node.clone();
     let task = async move {
         while !node.shutting_down() && !gc.engine.is_closed() {
-            glommio::timer::sleep(gc.interval()).await;
             if let Err(error) = gc.run_once(&tso).await {
                 tracing::warn!(%error, "MVCC GC round failed");
             }
+            glommio::timer::sleep(gc.interval()).await;
         }
     };
     let executor = glommio::executor();
