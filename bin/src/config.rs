@@ -13,6 +13,7 @@
 //! protected-mode = "yes"      # without a password, serve only loopback clients
 //! client-output-buffer-limit = "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60"
 //! shards = 0                  # 0: one per CPU
+//! gc-life-time = 600          # seconds old MVCC versions stay readable; 0: no MVCC GC
 //! ```
 
 use std::path::PathBuf;
@@ -59,6 +60,9 @@ pub struct Cli {
     /// Per client class: `<class> <hard> <soft> <soft seconds>`, e.g. "normal 4mb 2mb 60".
     #[arg(long)]
     pub client_output_buffer_limit: Option<String>,
+    /// Seconds an overwritten MVCC version stays readable before GC may drop it; 0: no GC.
+    #[arg(long)]
+    pub gc_life_time: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +80,8 @@ struct FileConfig {
     protected_mode: Option<String>,
     #[serde(rename = "client-output-buffer-limit")]
     client_output_buffer_limit: Option<String>,
+    #[serde(rename = "gc-life-time")]
+    gc_life_time: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,11 +113,13 @@ pub fn load(cli: Cli) -> anyhow::Result<NodeConfig> {
     apply(&mut config, file.port, file.bind.map(BindList::addresses), file.dir, file.requirepass)?;
     apply_tuning(&mut config, file.appendfsync, file.maxclients, file.timeout, file.shards)?;
     apply_client_limits(&mut config, file.protected_mode, file.client_output_buffer_limit)?;
+    config.gc_life_time_secs = file.gc_life_time.unwrap_or(config.gc_life_time_secs);
     let bind =
         (!cli.bind.is_empty()).then(|| cli.bind.iter().flat_map(|b| b.split_whitespace()).map(str::to_owned).collect());
     apply(&mut config, cli.port, bind, cli.dir, cli.requirepass)?;
     apply_tuning(&mut config, cli.appendfsync, cli.maxclients, cli.timeout, cli.shards)?;
     apply_client_limits(&mut config, cli.protected_mode, cli.client_output_buffer_limit)?;
+    config.gc_life_time_secs = cli.gc_life_time.unwrap_or(config.gc_life_time_secs);
     config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(config)
 }
@@ -233,6 +241,17 @@ mod tests {
         let error = load(cli(&["--client-output-buffer-limit", "normal 1"])).expect_err("invalid");
         assert!(error.to_string().contains("Wrong number of arguments"), "{error}");
         assert!(load(cli(&["--protected-mode", "maybe"])).is_err());
+    }
+
+    #[test]
+    fn gc_life_time_from_file_and_flags() {
+        assert_eq!(load(cli(&[])).expect("defaults").gc_life_time_secs, 600, "DESIGN's 10 minutes");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nokv.toml");
+        std::fs::write(&path, "gc-life-time = 30\n").expect("write");
+        let file = path.to_str().expect("utf-8");
+        assert_eq!(load(cli(&[file])).expect("file").gc_life_time_secs, 30);
+        assert_eq!(load(cli(&[file, "--gc-life-time", "0"])).expect("flag").gc_life_time_secs, 0);
     }
 
     #[test]

@@ -155,6 +155,9 @@ pub struct NodeConfig {
     pub memtable_size_bytes: u64,
     /// Row cache per shard: the newest value of recently written or read keys.
     pub row_cache_bytes: u64,
+    /// MVCC versions stay readable this long after they are overwritten (`gc-life-time`,
+    /// TiDB's `tikv_gc_life_time`); 0 turns MVCC garbage collection off.
+    pub gc_life_time_secs: u64,
 }
 
 impl Default for NodeConfig {
@@ -176,6 +179,7 @@ impl Default for NodeConfig {
             block_cache_bytes: 64 << 20,
             memtable_size_bytes: 64 << 20,
             row_cache_bytes: 64 << 20,
+            gc_life_time_secs: 600,
         }
     }
 }

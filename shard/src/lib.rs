@@ -19,6 +19,7 @@ pub mod config;
 pub mod core;
 pub mod dispatch;
 pub mod error;
+pub mod gc;
 pub mod handler;
 pub mod mesh;
 pub mod routing;

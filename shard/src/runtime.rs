@@ -22,6 +22,7 @@ use nokv_engine::{Engine, EngineOptions};
 use nokv_net::command::CommandTable;
 use nokv_net::server::{ClientRegistry, Server, ServerConfig};
 use nokv_raft::{RaftConfig, RaftStore};
+use nokv_txn::gc::filter::WriteCfGcFilter;
 use nokv_txn::row_cache::RowCache;
 use nokv_txn::tso::{Tso, TsoOptions};
 
@@ -29,6 +30,7 @@ use crate::call::{CoreCall, CoreReply};
 use crate::config::{AppendFsync, NodeConfig, RuntimeConfig};
 use crate::core::{Core, NodeShared};
 use crate::error::{Error, Result};
+use crate::gc::{InFlight, MvccGc};
 use crate::handler::NodeHandler;
 use crate::mesh::{self, Builder, Mesh};
 use crate::routing::RegionMap;
@@ -225,7 +227,14 @@ async fn core_main(startup: Startup) -> Result<()> {
         source: std::io::Error::other(e.to_string()),
     })?;
     let raft = Rc::new(raft);
-    let store = Store::new(engine.clone(), raft.clone(), startup.tso.clone(), node.map.clone(), rows);
+    let gc = Rc::new(MvccGc {
+        engine: engine.clone(),
+        filter: Rc::new(WriteCfGcFilter::new()),
+        in_flight: InFlight::default(),
+        life_time_secs: config.gc_life_time_secs,
+    });
+    gc.install();
+    let store = Store::new(engine.clone(), raft.clone(), startup.tso.clone(), node.map.clone(), rows, gc.clone());
     let core = Rc::new(Core::new(
         core_id,
         store,
@@ -234,6 +243,7 @@ async fn core_main(startup: Startup) -> Result<()> {
         Rc::new(ClientRegistry::new(core_id as u32, node.map.cores() as u32)),
     ));
     spawn_background(&core, &engine, &raft, &journal);
+    spawn_mvcc_gc(&core, gc, startup.tso.clone());
     wait_for_recovery(&core, &startup).await?;
     serve_clients(&core, &startup).await?;
     tracing::info!(core_id, "shutting down: flushing");
@@ -284,6 +294,26 @@ async fn run_engine_background(engine: Engine<DmaFs>) {
             _ => return,
         }
     }
+}
+
+/// Recomputes the core's GC safe point periodically (see [`crate::gc`]), in the background
+/// task queue.
+fn spawn_mvcc_gc(core: &Rc<Core>, gc: Rc<MvccGc<DmaFs>>, tso: Arc<Tso>) {
+    if gc.life_time_secs == 0 {
+        return;
+    }
+    let node = core.node.clone();
+    let task = async move {
+        while !node.shutting_down() && !gc.engine.is_closed() {
+            if let Err(error) = gc.run_once(&tso).await {
+                tracing::warn!(%error, "MVCC GC round failed");
+            }
+            glommio::timer::sleep(gc.interval()).await;
+        }
+    };
+    let executor = glommio::executor();
+    let queue = executor.create_task_queue(Shares::Static(BACKGROUND_SHARES), Latency::NotImportant, "mvcc-gc");
+    let _ = glommio::spawn_local_into(task, queue).map(|t| t.detach());
 }
 
 fn spawn_raft_loops(core: &Rc<Core>, raft: &Rc<RaftStore<DmaFs, Applier>>) {

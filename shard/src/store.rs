@@ -24,6 +24,7 @@ use nokv_txn::row_cache::RowCache;
 use nokv_txn::timestamp::TimeStamp;
 use nokv_txn::tso::Tso;
 
+use crate::gc::{InFlight, InFlightGuard, MvccGc};
 use crate::routing::RegionMap;
 use crate::value::{StoredValue, now_ms};
 
@@ -114,6 +115,8 @@ pub struct Store {
     map: Arc<RegionMap>,
     max_ts: HashMap<u64, MaxTs>,
     rows: Rc<RowCache>,
+    in_flight: InFlight,
+    gc: Rc<MvccGc<DmaFs>>,
 }
 
 /// Latch slots per core (a power of two; collisions only serialise unrelated keys).
@@ -127,9 +130,16 @@ impl Store {
         tso: Arc<Tso>,
         map: Arc<RegionMap>,
         rows: Rc<RowCache>,
+        gc: Rc<MvccGc<DmaFs>>,
     ) -> Store {
         let max_ts = map.regions().iter().map(|r| (r.id, MaxTs::new(TimeStamp::ZERO))).collect();
-        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts, rows }
+        let in_flight = gc.in_flight.clone();
+        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts, rows, in_flight, gc }
+    }
+
+    /// MVCC garbage collection (safe point, statistics).
+    pub fn gc(&self) -> &MvccGc<DmaFs> {
+        &self.gc
     }
 
     /// The row cache (statistics).
@@ -170,20 +180,21 @@ impl Store {
     /// Waits until the region's leader has applied everything committed (after a restart or a
     /// leader change, the entries replayed from the log), then takes a read timestamp. Without
     /// the wait, a read right after a restart could miss acknowledged writes still being
-    /// replayed. In steady state this is a few comparisons, no await.
-    async fn read_ts(&self, region_id: u64) -> Result<TimeStamp, StoreError> {
+    /// replayed. In steady state this is a few comparisons, no await. The timestamp stays in
+    /// flight (GC keeps what it reads) until the guard drops.
+    async fn read_ts(&self, region_id: u64) -> Result<(TimeStamp, InFlightGuard), StoreError> {
         self.raft.read_index(region_id).await?;
         let ts = self.tso.get_ts()?;
         if let Some(max_ts) = self.max_ts.get(&region_id) {
             max_ts.observe(ts);
         }
-        Ok(ts)
+        Ok((ts, self.in_flight.track(ts)))
     }
 
     /// The live value of `key`, or `None` if absent or expired.
     pub async fn read(&self, key: &[u8]) -> Result<Option<StoredValue>, StoreError> {
         let region = self.map.region_of_key(key).id;
-        let read_ts = self.read_ts(region).await?;
+        let (read_ts, _in_flight) = self.read_ts(region).await?;
         let raw = match self.rows.get(key, read_ts) {
             Some(raw) => raw,
             None => {
@@ -205,6 +216,7 @@ impl Store {
         }
         self.check_disk()?;
         let start_ts = self.tso.get_ts()?;
+        let _in_flight = self.in_flight.track(start_ts);
         let max_ts = self.max_ts.get(&region).map(MaxTs::get).unwrap_or(TimeStamp::ZERO);
         let commit_ts = mvcc::one_pc_commit_ts(start_ts, max_ts);
         let batch = mvcc::one_pc(&mutations, start_ts, commit_ts);
@@ -249,7 +261,7 @@ impl Store {
             range = range.after(after);
         }
         let region = self.map.region_of_slot(first_slot).id;
-        let read_ts = self.read_ts(region).await?;
+        let (read_ts, _in_flight) = self.read_ts(region).await?;
         let options = ScanOptions { limit, keys_only, ..Default::default() };
         Ok(mvcc::scan(&self.engine, &range, read_ts, &options).await?)
     }

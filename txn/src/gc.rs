@@ -11,9 +11,9 @@
 //! Dropping a Put whose value is not inline also drops its Default CF value at `!start_ts`.
 //! Locks with `start_ts <= safe_point` must be resolved before GC runs.
 //!
-//! Not yet wired: the plan is to run [`droppable_versions`] inside compaction of the Write CF
-//! (TiKV's compaction filter) with the safe point published by the runtime; [`gc_key`] is the
-//! per-key form for tests and for an explicit GC pass until then.
+//! [`filter`] applies these rules inside compaction of the Write CF (TiKV's compaction filter);
+//! [`gc_deletes`] / [`gc_key`] are the per-key form over the whole tree, which the filter's
+//! Delete marks need (see there).
 
 use bytes::Bytes;
 use nokv_engine::io::FileSystem;
@@ -23,6 +23,8 @@ use crate::error::Result;
 use crate::keys;
 use crate::record::{Write, WriteType};
 use crate::timestamp::TimeStamp;
+
+pub mod filter;
 
 /// A version GC may delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,37 +42,70 @@ enum Phase {
     RemoveAll,
 }
 
+/// What GC does with one version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Readable at or above the safe point: kept.
+    Keep,
+    /// Unreadable: dropped.
+    Drop,
+    /// The newest Delete at or below the safe point: droppable, but only together with every
+    /// older version of the key (alone, it would let an older version resurface).
+    DropDeleteMark,
+}
+
+/// Walks the versions of one key newest first, deciding each one's [`Fate`].
+#[derive(Debug, Clone, Copy)]
+pub struct VersionWalker {
+    phase: Phase,
+}
+
+impl Default for VersionWalker {
+    fn default() -> Self {
+        VersionWalker { phase: Phase::Rewind }
+    }
+}
+
+impl VersionWalker {
+    /// The fate of the next (older) version.
+    pub fn step(&mut self, commit_ts: TimeStamp, write_type: WriteType, safe_point: TimeStamp) -> Fate {
+        if self.phase == Phase::Rewind {
+            if commit_ts > safe_point {
+                return Fate::Keep;
+            }
+            self.phase = Phase::RemoveIdempotent;
+        }
+        match (self.phase, write_type) {
+            (Phase::RemoveIdempotent, WriteType::Put) => {
+                self.phase = Phase::RemoveAll;
+                Fate::Keep
+            }
+            (Phase::RemoveIdempotent, WriteType::Delete) => {
+                self.phase = Phase::RemoveAll;
+                Fate::DropDeleteMark
+            }
+            _ => Fate::Drop,
+        }
+    }
+}
+
+/// The Default CF value that goes with a dropped version: a Put whose value is not inline.
+pub fn default_value_start_ts(write: &Write) -> Option<TimeStamp> {
+    (write.write_type == WriteType::Put && write.short_value.is_none()).then_some(write.start_ts)
+}
+
 /// The versions of one key (given newest first as `(commit_ts, record)`) that `safe_point`
 /// makes droppable, newest first.
 pub fn droppable_versions(versions: &[(TimeStamp, Write)], safe_point: TimeStamp) -> Vec<Droppable> {
-    let mut phase = Phase::Rewind;
+    let mut walker = VersionWalker::default();
     let mut dropped = Vec::new();
     for (commit_ts, write) in versions {
         debug_assert!(
             dropped.last().is_none_or(|d: &Droppable| d.commit_ts > *commit_ts),
             "versions come newest first"
         );
-        if phase == Phase::Rewind {
-            if *commit_ts > safe_point {
-                continue;
-            }
-            phase = Phase::RemoveIdempotent;
-        }
-        let drop = match (phase, write.write_type) {
-            (Phase::RemoveIdempotent, WriteType::Put) => {
-                phase = Phase::RemoveAll;
-                false
-            }
-            (Phase::RemoveIdempotent, WriteType::Delete) => {
-                phase = Phase::RemoveAll;
-                true
-            }
-            _ => true,
-        };
-        if drop {
-            let default_start_ts =
-                (write.write_type == WriteType::Put && write.short_value.is_none()).then_some(write.start_ts);
-            dropped.push(Droppable { commit_ts: *commit_ts, default_start_ts });
+        if walker.step(*commit_ts, write.write_type, safe_point) != Fate::Keep {
+            dropped.push(Droppable { commit_ts: *commit_ts, default_start_ts: default_value_start_ts(write) });
         }
     }
     dropped
@@ -78,11 +113,24 @@ pub fn droppable_versions(versions: &[(TimeStamp, Write)], safe_point: TimeStamp
 
 /// The batch that garbage-collects one key at `safe_point` (empty when nothing is droppable).
 pub async fn gc_key<F: FileSystem>(engine: &Engine<F>, user_key: &[u8], safe_point: TimeStamp) -> Result<WriteBatch> {
-    let data_key = keys::data_key(user_key);
+    let mut batch = WriteBatch::new();
+    for (cf, key) in gc_deletes(engine, &keys::data_key(user_key), safe_point).await? {
+        batch.delete(cf, key);
+    }
+    Ok(batch)
+}
+
+/// The point deletes that garbage-collect the key `data_key` at `safe_point`, read from the
+/// whole tree (every version of the key is seen, whatever file holds it).
+pub async fn gc_deletes<F: FileSystem>(
+    engine: &Engine<F>,
+    data_key: &[u8],
+    safe_point: TimeStamp,
+) -> Result<Vec<(Cf, Bytes)>> {
     let snapshot = engine.snapshot();
     let bounded = ReadOptions {
-        lower_bound: Some(Bytes::copy_from_slice(&data_key)),
-        upper_bound: Some(Bytes::from(keys::after_versions(&data_key))),
+        lower_bound: Some(Bytes::copy_from_slice(data_key)),
+        upper_bound: Some(Bytes::from(keys::after_versions(data_key))),
         ..ReadOptions::at(&snapshot)
     };
     let mut iter = engine.iter(Cf::Write, &bounded);
@@ -93,14 +141,14 @@ pub async fn gc_key<F: FileSystem>(engine: &Engine<F>, user_key: &[u8], safe_poi
         versions.push((commit_ts, Write::decode(iter.value())?));
         iter.next().await?;
     }
-    let mut batch = WriteBatch::new();
+    let mut deletes = Vec::new();
     for dropped in droppable_versions(&versions, safe_point) {
-        batch.delete(Cf::Write, keys::with_ts(&data_key, dropped.commit_ts));
+        deletes.push((Cf::Write, Bytes::from(keys::with_ts(data_key, dropped.commit_ts))));
         if let Some(start_ts) = dropped.default_start_ts {
-            batch.delete(Cf::Default, keys::with_ts(&data_key, start_ts));
+            deletes.push((Cf::Default, Bytes::from(keys::with_ts(data_key, start_ts))));
         }
     }
-    Ok(batch)
+    Ok(deletes)
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! - [`mvcc`]: snapshot reads (point get, scan) and 1PC write batches over the engine.
 //! - [`actions`]: Percolator prewrite, commit and rollback per key (2PC building blocks).
 //! - [`latch`]: per-core FIFO key latches that serialise commands touching the same keys.
-//! - [`gc`]: which old versions a GC safe point makes droppable.
+//! - [`gc`]: which old versions a GC safe point makes droppable, and the Write CF compaction
+//!   filter that drops them.
 //!
 //! Everything except the oracle is single-threaded (one instance per core) and runtime-agnostic.
 //! Functions that write return a `WriteBatch`; the caller proposes it through raft and applies

@@ -1,3 +1,4 @@
-//! Leveled compaction: the pure picker and the merge that rewrites files.
+//! Leveled compaction: the pure picker, the merge that rewrites files, and the filter hook.
 
+pub mod filter;
 pub mod picker;

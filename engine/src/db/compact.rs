@@ -7,22 +7,26 @@
 //! - at the bottommost level, a point tombstone with `seq <= oldest` (nothing older remains below),
 //!   and a range tombstone with `seq <= oldest`.
 //!
+//! A CF's compaction filter (`compaction::filter`) may drop more of what these rules keep.
+//!
 //! Every dropped value-log pointer adds its length to that file's discard count, which feeds
 //! value-log GC. Outputs are cut near `target_file_size_bytes`, only between user keys, and each
 //! output carries the surviving range tombstones clipped to its own key range, so files of a
 //! level never overlap.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use bytes::Bytes;
 
 use super::Engine;
 use super::flush::file_meta;
+use crate::compaction::filter::{CompactionFilter, FilterContext, FilterDecision};
 use crate::compaction::picker::{self, CompactionTask};
 use crate::error::{Error, Result};
 use crate::io::FileSystem;
 use crate::iter::InternalIterator;
-use crate::key::{self, Cf, ValueKind};
+use crate::key::{self, Cf, ParsedKey, Seq, ValueKind};
 use crate::merge::MergingIterator;
 use crate::range_del::RangeTombstone;
 use crate::sst::{TableBuilder, TableOptions, write_table};
@@ -119,16 +123,19 @@ impl<F: FileSystem> Engine<F> {
         let mut previous: Option<(Bytes, u64)> = None;
         let target = self.inner.options.compaction.target_file_size_bytes;
         let mut pacer = Pacer::new();
+        let mut filtering = Filtering::begin(self.compaction_filter(task.cf), task, oldest);
         while merge.is_valid() {
             pacer.tick().await;
             let parsed =
                 key::parse_internal(merge.key()).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
-            let shadowed =
-                previous.as_ref().is_some_and(|(user, seq)| user.as_ref() == parsed.user_key && *seq <= oldest);
+            let same_user_key = previous.as_ref().is_some_and(|(user, _)| user.as_ref() == parsed.user_key);
+            let shadowed = same_user_key && previous.as_ref().is_some_and(|(_, seq)| *seq <= oldest);
             let covered =
                 tombstones.iter().any(|t| t.seq <= oldest && t.seq > parsed.seq && t.contains(parsed.user_key));
             let dead_delete = parsed.kind == ValueKind::Delete && task.bottommost && parsed.seq <= oldest;
-            if shadowed || covered || dead_delete {
+            let dropped_by_engine = shadowed || covered || dead_delete;
+            let filtered = filtering.drops(&parsed, !same_user_key, dropped_by_engine, merge.value());
+            if dropped_by_engine || filtered {
                 count_discard(&mut discard, parsed.kind, merge.value());
             } else {
                 writer.add(merge.key(), merge.value(), parsed.user_key, target);
@@ -139,7 +146,19 @@ impl<F: FileSystem> Engine<F> {
         let kept: Vec<RangeTombstone> =
             tombstones.into_iter().filter(|t| !(task.bottommost && t.seq <= oldest)).collect();
         let outputs = self.write_outputs(task, writer, &kept).await?;
-        self.install_compaction(task, outputs, discard).await
+        self.install_compaction(task, outputs, discard).await?;
+        self.finish_filtering(filtering)
+    }
+
+    /// Counts the filter's drops and writes the deletes it asks for once the compaction is in.
+    fn finish_filtering(&self, filtering: Filtering) -> Result<()> {
+        let Some(filter) = filtering.filter else { return Ok(()) };
+        self.inner.stats.borrow_mut().filtered_entries += filtering.dropped_entries;
+        let deletes = filter.end();
+        if !deletes.is_empty() {
+            self.delete_unjournaled(&deletes)?;
+        }
+        Ok(())
     }
 
     async fn write_outputs(
@@ -195,6 +214,41 @@ impl<F: FileSystem> Engine<F> {
             self.inner.fs.remove(&self.table_path(file.id)).await?;
         }
         Ok(())
+    }
+}
+
+/// The compaction filter's part of one compaction (see `compaction::filter` for the contract).
+struct Filtering {
+    filter: Option<Rc<dyn CompactionFilter>>,
+    oldest: Seq,
+    dropped_entries: u64,
+}
+
+impl Filtering {
+    fn begin(filter: Option<Rc<dyn CompactionFilter>>, task: &CompactionTask, oldest: Seq) -> Filtering {
+        if let Some(filter) = &filter {
+            filter.begin(&FilterContext { cf: task.cf, bottommost: task.bottommost });
+        }
+        Filtering { filter, oldest, dropped_entries: 0 }
+    }
+
+    /// Whether the filter drops an entry the engine's own rules keep. Only the newest entry of
+    /// a user key (`first`) visible to every reader is offered: it shadows every older entry of
+    /// its key, which the engine then drops itself, so no older entry can resurface from this
+    /// compaction.
+    fn drops(&mut self, parsed: &ParsedKey<'_>, first: bool, dropped_by_engine: bool, value: &[u8]) -> bool {
+        let Some(filter) = &self.filter else { return false };
+        if !first || dropped_by_engine || parsed.seq > self.oldest {
+            return false;
+        }
+        let entry_value = match parsed.kind {
+            ValueKind::Put => Some(value),
+            ValueKind::Pointer => None,
+            ValueKind::Delete | ValueKind::RangeDelete => return false,
+        };
+        let drops = filter.filter(parsed.user_key, entry_value) == FilterDecision::Drop;
+        self.dropped_entries += u64::from(drops);
+        drops
     }
 }
 

@@ -32,6 +32,7 @@ pub use read::{DbIterator, ReadOptions};
 
 use crate::batch::{WriteBatch, WriteOp};
 use crate::cache::{CacheStats, Caches};
+use crate::compaction::filter::CompactionFilter;
 use crate::compaction::picker::Cursors;
 use crate::error::{Error, Result};
 use crate::io::{FileSystem, OpenMode};
@@ -76,6 +77,8 @@ struct Inner<F: FileSystem> {
     events: Notify,
     background_attached: Cell<bool>,
     stats: RefCell<EngineStats>,
+    /// Compaction filters per CF (by `Cf::index`).
+    filters: RefCell<[Option<Rc<dyn CompactionFilter>>; 4]>,
 }
 
 struct State<F: FileSystem> {
@@ -118,6 +121,10 @@ pub struct EngineStats {
     pub vlog_files_collected: u64,
     /// Times a write waited for background work.
     pub write_stalls: u64,
+    /// Entries compaction filters dropped.
+    pub filtered_entries: u64,
+    /// Point deletes written unjournaled (compaction filters' follow-ups, MVCC GC).
+    pub unjournaled_deletes: u64,
 }
 
 /// A consistent read point. Versions it can see are kept by compaction until it is dropped.
@@ -174,6 +181,7 @@ impl<F: FileSystem> Engine<F> {
             events: Notify::new(),
             background_attached: Cell::new(false),
             stats: RefCell::new(EngineStats::default()),
+            filters: RefCell::new(Default::default()),
         };
         Ok(Engine { inner: Rc::new(inner) })
     }
@@ -237,16 +245,52 @@ impl<F: FileSystem> Engine<F> {
         memtable.note_applied(region_id, index);
         memtable.note_separated(separated_bytes);
         let seq = state.last_seq;
+        self.freeze_if_full(&mut state);
+        drop(state);
+        self.inner.stats.borrow_mut().batches_applied += 1;
+        Ok(seq)
+    }
+
+    /// Writes point deletes that are not in the journal (each replica's own garbage
+    /// collection: compaction filters' follow-ups, MVCC GC). They get fresh sequence numbers
+    /// but no region watermark, so flushed-index bookkeeping and recovery are unaffected; a
+    /// crash before the memtable holding them is flushed loses them. Only for deletes whose
+    /// loss merely leaks space. Returns the last sequence used.
+    pub fn delete_unjournaled(&self, keys: &[(Cf, Bytes)]) -> Result<Seq> {
+        self.check_writable()?;
+        let mut state = self.inner.state.borrow_mut();
+        let memtable = state.active.clone();
+        for (cf, key) in keys {
+            state.last_seq += 1;
+            memtable.insert(*cf, key, state.last_seq, ValueKind::Delete, Bytes::new());
+        }
+        let seq = state.last_seq;
+        self.freeze_if_full(&mut state);
+        drop(state);
+        self.inner.stats.borrow_mut().unjournaled_deletes += keys.len() as u64;
+        Ok(seq)
+    }
+
+    /// Installs (or with `None` removes) the compaction filter of `cf`; it applies from the
+    /// next compaction on.
+    pub fn set_compaction_filter(&self, cf: Cf, filter: Option<Rc<dyn CompactionFilter>>) {
+        self.inner.filters.borrow_mut()[cf.index()] = filter;
+    }
+
+    fn compaction_filter(&self, cf: Cf) -> Option<Rc<dyn CompactionFilter>> {
+        self.inner.filters.borrow()[cf.index()].clone()
+    }
+
+    /// Freezes the active memtable once it is full (or holds too many unflushed value bytes).
+    fn freeze_if_full(&self, state: &mut State<F>) {
         let options = &self.inner.options;
-        if memtable.size_bytes() >= options.memtable_size_bytes
-            || memtable.separated_bytes() >= options.max_unflushed_value_bytes
+        let active = &state.active;
+        if active.size_bytes() >= options.memtable_size_bytes
+            || active.separated_bytes() >= options.max_unflushed_value_bytes
         {
             state.freeze();
             self.inner.events.notify_all();
         }
-        drop(state);
-        self.inner.stats.borrow_mut().batches_applied += 1;
-        Ok(seq)
     }
 
     /// Writes large values to the value log; returns their pointers in batch order and the

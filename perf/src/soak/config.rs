@@ -77,6 +77,9 @@ pub struct Args {
     /// How long a client waits for a reply before giving up on the connection.
     #[arg(long, default_value_t = 10)]
     pub reply_timeout_secs: u64,
+    /// An extra `nokv` flag (repeat for several, `--server-arg=--gc-life-time --server-arg=5`).
+    #[arg(long, allow_hyphen_values = true)]
+    pub server_arg: Vec<String>,
 }
 
 impl Args {

@@ -76,7 +76,13 @@ pub fn run(args: &Args) -> anyhow::Result<bool> {
         args.ttl_keys,
         dir.display()
     );
-    let spec = ServerSpec { binary, dir: dir.clone(), shards: args.shards, ready_timeout: ready_timeout(args) };
+    let spec = ServerSpec {
+        binary,
+        dir: dir.clone(),
+        shards: args.shards,
+        ready_timeout: ready_timeout(args),
+        extra_args: args.server_arg.clone(),
+    };
     let values = Values::new(seed, args.value_sizes.largest_bytes());
     let mut soak = Soak {
         args,

@@ -31,6 +31,8 @@ pub struct ServerSpec {
     pub dir: PathBuf,
     pub shards: usize,
     pub ready_timeout: Duration,
+    /// Extra `nokv` flags, passed after the soak's own.
+    pub extra_args: Vec<String>,
 }
 
 /// The running server, killed when dropped.
@@ -99,6 +101,7 @@ impl Server {
             .args(["--port", &self.addr.port().to_string(), "--dir"])
             .arg(&self.spec.dir)
             .args(["--shards", &self.spec.shards.to_string()])
+            .args(&self.spec.extra_args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -788,6 +788,8 @@ fn shard_line(core: &Core) -> String {
     let stats = engine.stats();
     let raft = core.store.raft().stats();
     let rows = core.store.rows().stats();
+    let gc = &core.store.gc().filter;
+    let gc_stats = gc.stats();
     let mut files_per_level: Vec<usize> = Vec::new();
     let (mut sst_files, mut sst_bytes) = (0usize, 0u64);
     for (_, levels) in engine.level_summary() {
@@ -804,7 +806,8 @@ fn shard_line(core: &Core) -> String {
          sst_bytes={},level_files={},value_log_bytes={},block_cache_hits={},block_cache_misses={},\
          index_cache_hits={},index_cache_misses={},cache_bytes={},flushes={},compactions={},write_stalls={},\
          raft_rounds={},raft_journal_writes={},raft_entries_applied={},mesh_messages_sent={},\
-         row_cache_hits={},row_cache_misses={},row_cache_rows={},row_cache_bytes={}",
+         row_cache_hits={},row_cache_misses={},row_cache_rows={},row_cache_bytes={},mvcc_gc_safe_point={},\
+         mvcc_gc_versions_dropped={},mvcc_gc_default_deletes={},mvcc_gc_delete_marks_collected={}",
         core.id,
         core.clients.len(),
         core.server_stats.snapshot().commands_processed,
@@ -830,6 +833,10 @@ fn shard_line(core: &Core) -> String {
         rows.misses,
         rows.rows,
         rows.weight_bytes,
+        gc.safe_point().into_inner(),
+        gc_stats.versions_dropped,
+        gc_stats.default_deletes,
+        gc_stats.delete_marks_collected,
     )
 }
 

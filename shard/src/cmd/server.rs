@@ -171,6 +171,7 @@ const PARAMETERS: &[&str] = &[
     "zset-max-ziplist-value",
     "enable-debug-command",
     "shards",
+    "gc-life-time",
 ];
 
 /// The parameters CONFIG SET changes at run time.
@@ -212,6 +213,7 @@ fn parameter_value(core: &Core, name: &str) -> String {
         "proto-max-bulk-len" => return limits.proto_max_bulk_len.to_string(),
         "client-query-buffer-limit" => return limits.client_query_buffer_limit.to_string(),
         "shards" => return core.mesh.cores().to_string(),
+        "gc-life-time" => return node.gc_life_time_secs.to_string(),
         "appendonly" | "latency-tracking" | "replica-read-only" | "dynamic-hz" => "yes",
         "appendfilename" => "appendonly.aof",
         "dbfilename" => "dump.rdb",
