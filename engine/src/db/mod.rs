@@ -121,6 +121,9 @@ pub struct EngineStats {
     pub vlog_files_collected: u64,
     /// Times a write waited for background work.
     pub write_stalls: u64,
+    /// Times a stalled write woke up and looked for room again (a few per background step;
+    /// many more would mean stalled writers wake each other instead of waiting).
+    pub write_stall_waits: u64,
     /// Entries compaction filters dropped.
     pub filtered_entries: u64,
     /// Point deletes written unjournaled (compaction filters' follow-ups, MVCC GC).
@@ -346,6 +349,7 @@ impl<F: FileSystem> Engine<F> {
                 self.inner.stats.borrow_mut().write_stalls += 1;
             }
             self.make_progress().await?;
+            self.inner.stats.borrow_mut().write_stall_waits += 1;
             self.check_writable()?;
         }
     }
@@ -355,9 +359,10 @@ impl<F: FileSystem> Engine<F> {
         // While the background task pauses after a full disk, wait for it to come back rather
         // than fail this write with an inline flush that would hit the same full disk.
         if self.inner.background_attached.get() || self.inner.state.borrow().disk_error.is_some() {
-            // Wake the background task, then wait for its *next* event. Taking the waiter before
-            // the wake-up would see that wake-up and return at once: the stalled write would spin
-            // without ever yielding, and the background task on this thread would never run.
+            // Only wait for the background task's next step. It is woken by every freeze and
+            // does not sleep while a flush or compaction is due, so it needs no wake-up from here;
+            // a wake-up would also wake every other waiter, stalled writes included, and they
+            // would wake each other back without end while the background task starves.
             self.inner.events.notify_all();
             self.inner.events.notified().await;
             return Ok(());
