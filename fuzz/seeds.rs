@@ -18,7 +18,7 @@ use nokv_engine::sst::format::{BlockHandle, Footer, append_block};
 use nokv_engine::sst::index::IndexBuilder;
 use nokv_engine::sst::{TableBuilder, TableOptions};
 use nokv_engine::version::{FileMeta, Version, VersionEdit};
-use nokv_engine::vlog::{ValueLog, ValueLogOptions, ValuePointer};
+use nokv_engine::vlog::{ValueLog, ValueLogOptions, ValuePointer, VlogPosition};
 use nokv_fuzz::block_on;
 use nokv_txn::keys::{data_key, encode_memcomparable, versioned_key};
 use nokv_txn::{Lock, LockType, TimeStamp, Write, WriteType};
@@ -173,6 +173,7 @@ fn manifest(corpus: &Corpus) {
         last_seq: Some(40),
         applied: vec![(1, 10)],
         vlog_discard: vec![(1, 8192)],
+        vlog_head: Some(VlogPosition { file_id: 1, offset: 12_345 }),
         ..VersionEdit::default()
     };
     let second = VersionEdit {

@@ -19,6 +19,7 @@ use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, Cf, InternalKey, Seq, ValueKind};
 use crate::range_del::RangeTombstone;
+use crate::vlog::VlogPosition;
 
 /// Fixed per-entry overhead counted on top of key and value bytes (tree node share, headers).
 const ENTRY_OVERHEAD_BYTES: u64 = 48;
@@ -37,6 +38,8 @@ pub struct MemTable {
     size_bytes: Cell<u64>,
     /// Bytes of the values its batches moved to the value log (the memtable has pointers).
     separated_bytes: Cell<u64>,
+    /// The end of the furthest value-log record it points at.
+    vlog_end: Cell<Option<VlogPosition>>,
     /// Highest sequence applied; 0 when empty.
     max_seq: Cell<Seq>,
     /// Highest applied journal index per region whose effects this memtable holds.
@@ -51,6 +54,7 @@ impl MemTable {
             cfs: Default::default(),
             size_bytes: Cell::new(0),
             separated_bytes: Cell::new(0),
+            vlog_end: Cell::new(None),
             max_seq: Cell::new(0),
             applied: RefCell::new(BTreeMap::new()),
         }
@@ -74,6 +78,16 @@ impl MemTable {
     /// Counts values of a batch that went to the value log.
     pub fn note_separated(&self, bytes: u64) {
         self.separated_bytes.set(self.separated_bytes.get() + bytes);
+    }
+
+    /// Notes that the memtable points at value-log records ending at or before `end`.
+    pub fn note_vlog_end(&self, end: VlogPosition) {
+        self.vlog_end.set(self.vlog_end.get().max(Some(end)));
+    }
+
+    /// The end of the furthest value-log record the memtable points at; `None` without pointers.
+    pub fn vlog_end(&self) -> Option<VlogPosition> {
+        self.vlog_end.get()
     }
 
     /// True when nothing was ever written.

@@ -19,7 +19,11 @@
 //! tag 5 applied index : region | index           (flushed watermark; max wins)
 //! tag 6 vlog discard  : file id | bytes          (absolute discard count of a value-log file)
 //! tag 7 vlog deleted  : file id                  (file may be removed; its discard entry goes)
+//! tag 8 vlog head     : file id | offset         (end of the values flushed tables point at; max wins)
 //! ```
+//!
+//! Tag 8 was added later: a manifest without it replays to `vlog_head: None` (the value log is
+//! then not cut back at open), and older binaries reject an edit carrying it.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -28,6 +32,7 @@ use std::rc::Rc;
 use crate::codec::{Reader, put_length_prefixed, put_varint};
 use crate::error::{Error, Result};
 use crate::key::{self, Cf, Seq, compare_internal};
+use crate::vlog::VlogPosition;
 
 /// Number of levels, L0..L6.
 pub const LEVEL_COUNT: usize = 7;
@@ -77,6 +82,8 @@ pub struct VersionEdit {
     pub vlog_discard: Vec<(u32, u64)>,
     /// Value-log files that are no longer referenced and may be removed.
     pub vlog_deleted: Vec<u32>,
+    /// The end of the furthest value the flushed tables point at.
+    pub vlog_head: Option<VlogPosition>,
 }
 
 const TAG_ADD: u8 = 1;
@@ -86,6 +93,7 @@ const TAG_LAST_SEQ: u8 = 4;
 const TAG_APPLIED: u8 = 5;
 const TAG_VLOG_DISCARD: u8 = 6;
 const TAG_VLOG_DELETED: u8 = 7;
+const TAG_VLOG_HEAD: u8 = 8;
 
 impl VersionEdit {
     /// Encodes the edit.
@@ -111,6 +119,9 @@ impl VersionEdit {
         }
         for file in &self.vlog_deleted {
             encode_optional(&mut out, TAG_VLOG_DELETED, Some(u64::from(*file)));
+        }
+        if let Some(head) = self.vlog_head {
+            encode_pair(&mut out, TAG_VLOG_HEAD, u64::from(head.file_id), head.offset);
         }
         out
     }
@@ -198,6 +209,10 @@ fn decode_field(reader: &mut Reader<'_>, edit: &mut VersionEdit) -> Option<Resul
         TAG_APPLIED => edit.applied.push((reader.varint()?, reader.varint()?)),
         TAG_VLOG_DISCARD => edit.vlog_discard.push((u32::try_from(reader.varint()?).ok()?, reader.varint()?)),
         TAG_VLOG_DELETED => edit.vlog_deleted.push(u32::try_from(reader.varint()?).ok()?),
+        TAG_VLOG_HEAD => {
+            edit.vlog_head =
+                Some(VlogPosition { file_id: u32::try_from(reader.varint()?).ok()?, offset: reader.varint()? })
+        }
         other => return Some(Err(Error::corruption("manifest edit", format!("unknown tag {other}")))),
     }
     Some(Ok(()))
@@ -220,6 +235,9 @@ pub struct Version {
     pub vlog_discard: BTreeMap<u32, u64>,
     /// Value-log files recorded as deleted.
     pub vlog_deleted: Vec<u32>,
+    /// The end of the furthest value any flushed table points at; `None` in a store that never
+    /// recorded one.
+    pub vlog_head: Option<VlogPosition>,
 }
 
 impl Version {
@@ -279,6 +297,8 @@ impl Version {
         for (file, bytes) in &edit.vlog_discard {
             self.vlog_discard.insert(*file, *bytes);
         }
+        // The head only moves forward (see `db::flush`); max keeps replay order irrelevant.
+        self.vlog_head = self.vlog_head.max(edit.vlog_head);
         for file in &edit.vlog_deleted {
             self.vlog_discard.remove(file);
             if !self.vlog_deleted.contains(file) {
@@ -297,6 +317,7 @@ impl Version {
             applied: self.applied.iter().map(|(r, i)| (*r, *i)).collect(),
             vlog_discard: self.vlog_discard.iter().map(|(f, b)| (*f, *b)).collect(),
             vlog_deleted: self.vlog_deleted.clone(),
+            vlog_head: self.vlog_head,
         }
     }
 
@@ -346,6 +367,7 @@ pub(crate) mod tests {
             applied: vec![(1, 10)],
             vlog_discard: vec![(5, 4096)],
             vlog_deleted: vec![2],
+            vlog_head: Some(VlogPosition { file_id: 3, offset: 8192 }),
         };
         assert_eq!(VersionEdit::decode(&edit.encode()).expect("decode"), edit);
     }
@@ -377,6 +399,22 @@ pub(crate) mod tests {
         assert!(version.apply(&bad).is_err());
         let missing = VersionEdit { deleted: vec![(Cf::Default, 2, 1)], ..Default::default() };
         assert!(version.apply(&missing).is_err());
+    }
+
+    #[test]
+    fn the_vlog_head_only_moves_forward_and_is_absent_from_old_edits() {
+        let at = |file_id, offset| Some(VlogPosition { file_id, offset });
+        let old_edit = VersionEdit { applied: vec![(1, 2)], ..Default::default() };
+        assert_eq!(VersionEdit::decode(&old_edit.encode()).expect("decode").vlog_head, None);
+        let mut version = Version::default().apply(&old_edit).expect("apply");
+        assert_eq!(version.vlog_head, None);
+        for (head, expected) in [(at(2, 9000), at(2, 9000)), (at(1, 99_999), at(2, 9000)), (None, at(2, 9000))] {
+            version = version.apply(&VersionEdit { vlog_head: head, ..Default::default() }).expect("apply");
+            assert_eq!(version.vlog_head, expected);
+        }
+        version = version.apply(&VersionEdit { vlog_head: at(3, 4096), ..Default::default() }).expect("apply");
+        let rebuilt = Version::default().apply(&version.snapshot_edit()).expect("apply");
+        assert_eq!(rebuilt.vlog_head, at(3, 4096));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! 1. sync the value log (the new tables will point into it);
 //! 2. write and sync every table, then sync the directory;
 //! 3. log one version edit (tables, last sequence, per-region flushed watermarks, value-log
-//!    files whose relocation this flush made durable) and install the new version;
+//!    files whose relocation this flush made durable, the value-log head) and install the new
+//!    version;
 //! 4. drop the memtable, and delete value-log files that no reader can still need.
 
 use std::rc::Rc;
@@ -59,6 +60,9 @@ impl<F: FileSystem> Engine<F> {
         edit.next_file_id = Some(self.inner.state.borrow().next_file_id);
         edit.last_seq = Some(memtable.max_seq());
         edit.applied = memtable.applied().into_iter().collect();
+        // The value-log sync above covers every pointer the memtable holds; the version keeps
+        // the max, so a memtable without pointers leaves the head where it is.
+        edit.vlog_head = memtable.vlog_end();
         edit.vlog_deleted = self.relocations_made_durable(memtable.max_seq());
         let added = edit.added.clone();
         let deleted_vlogs = edit.vlog_deleted.clone();

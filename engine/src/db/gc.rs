@@ -46,6 +46,7 @@ impl<F: FileSystem> Engine<F> {
         }
         let pairs: Vec<(&[u8], &[u8])> = live.iter().map(|r| (&r.key[..], &r.value[..])).collect();
         let new_pointers = self.inner.vlog.append(&pairs).await?;
+        let vlog_end = new_pointers.iter().map(ValuePointer::end).max();
         // Keep flushes out from here to the inserts: a user write racing with the re-check below
         // then stays in a memtable, where the final synchronous check sees it.
         self.exclude_flushes().await;
@@ -63,6 +64,10 @@ impl<F: FileSystem> Engine<F> {
         }
         let mut state = self.inner.state.borrow_mut();
         let memtable = state.active.clone();
+        if let Some(end) = vlog_end {
+            // Its flush records the head past the relocated copies (see `db::flush`).
+            memtable.note_vlog_end(end);
+        }
         let memtables: Vec<_> = std::iter::once(&state.active).chain(state.frozen.iter()).cloned().collect();
         for (record, new_pointer) in still_live {
             let rewritten =

@@ -44,7 +44,7 @@ use crate::range_del::RangeTombstone;
 use crate::sst::Table;
 use crate::sync::{LocalMutex, Notify};
 use crate::version::{FileMeta, Version, VersionEdit};
-use crate::vlog::ValueLog;
+use crate::vlog::{ValueLog, ValueLogStats, ValuePointer, VlogPosition};
 
 /// The per-core LSM engine. Cheap to clone: clones share one engine.
 pub struct Engine<F: FileSystem> {
@@ -156,6 +156,17 @@ impl Drop for Snapshot {
     }
 }
 
+/// A batch's values moved to the value log.
+#[derive(Default)]
+struct Separated {
+    /// Encoded pointers, in batch order.
+    pointers: Vec<Bytes>,
+    /// Bytes of the values moved.
+    value_bytes: u64,
+    /// The end of the last record appended.
+    vlog_end: Option<VlogPosition>,
+}
+
 const SST_DIR: &str = "sst";
 const VLOG_DIR: &str = "vlog";
 
@@ -164,9 +175,14 @@ impl<F: FileSystem> Engine<F> {
     pub async fn open(fs: F, dir: &Path, options: EngineOptions) -> Result<Engine<F>> {
         options.validate()?;
         fs.create_dir_all(&dir.join(SST_DIR)).await?;
-        let (manifest, version) = Manifest::open(fs.clone(), dir).await?;
+        let (mut manifest, version) = Manifest::open(fs.clone(), dir).await?;
         let caches = Rc::new(Caches::new(&options.cache)?);
-        let vlog = ValueLog::open(fs.clone(), &dir.join(VLOG_DIR), options.value_log.clone()).await?;
+        // Values past the head belong to memtables that died unflushed: cut them before the
+        // caller replays the journal, which appends them again.
+        let vlog =
+            ValueLog::open_at_head(fs.clone(), &dir.join(VLOG_DIR), options.value_log.clone(), version.vlog_head)
+                .await?;
+        let version = adopt_vlog_head(&mut manifest, version, &vlog).await?;
         vlog.set_discard_stats(version.vlog_discard.iter().map(|(f, b)| (*f, *b)));
         let tables = open_tables(&fs, dir, &version, &caches).await?;
         remove_orphans(&fs, dir, &version, &vlog).await?;
@@ -230,23 +246,26 @@ impl<F: FileSystem> Engine<F> {
         // The batch is durable in the journal already and raft counts it applied: it must reach
         // the memtable whatever the value log does. When the value log cannot take the large
         // values (a full disk), they stay inline; the SST holds them after the flush.
-        let (pointers, threshold, separated_bytes) = match self.separate_values(batch).await {
-            Ok((pointers, bytes)) => (pointers, self.inner.options.value_threshold_bytes, bytes),
+        let (separated, threshold) = match self.separate_values(batch).await {
+            Ok(separated) => (separated, self.inner.options.value_threshold_bytes),
             Err(error) => {
                 tracing::warn!(%error, "value log append failed; keeping this batch's values inline");
-                (Vec::new(), usize::MAX, 0)
+                (Separated::default(), usize::MAX)
             }
         };
         let mut state = self.inner.state.borrow_mut();
         let memtable = state.active.clone();
-        let mut pointers = pointers.into_iter();
+        let mut pointers = separated.pointers.into_iter();
         for op in batch.ops() {
             state.last_seq += 1;
             let seq = state.last_seq;
             insert_op(&memtable, op, seq, &mut pointers, threshold);
         }
         memtable.note_applied(region_id, index);
-        memtable.note_separated(separated_bytes);
+        memtable.note_separated(separated.value_bytes);
+        if let Some(end) = separated.vlog_end {
+            memtable.note_vlog_end(end);
+        }
         let seq = state.last_seq;
         self.freeze_if_full(&mut state);
         drop(state);
@@ -296,9 +315,8 @@ impl<F: FileSystem> Engine<F> {
         }
     }
 
-    /// Writes large values to the value log; returns their pointers in batch order and the
-    /// bytes of the values moved.
-    async fn separate_values(&self, batch: &WriteBatch) -> Result<(Vec<Bytes>, u64)> {
+    /// Writes large values to the value log; returns their pointers in batch order.
+    async fn separate_values(&self, batch: &WriteBatch) -> Result<Separated> {
         let threshold = self.inner.options.value_threshold_bytes;
         let large: Vec<(&[u8], &[u8])> = batch
             .ops()
@@ -311,11 +329,15 @@ impl<F: FileSystem> Engine<F> {
             })
             .collect();
         if large.is_empty() {
-            return Ok((Vec::new(), 0));
+            return Ok(Separated::default());
         }
-        let separated_bytes = large.iter().map(|(_, value)| value.len() as u64).sum();
+        let value_bytes = large.iter().map(|(_, value)| value.len() as u64).sum();
         let pointers = self.inner.vlog.append(&large).await?;
-        Ok((pointers.iter().map(|p| Bytes::copy_from_slice(&p.encode())).collect(), separated_bytes))
+        Ok(Separated {
+            pointers: pointers.iter().map(|p| Bytes::copy_from_slice(&p.encode())).collect(),
+            value_bytes,
+            vlog_end: pointers.iter().map(ValuePointer::end).max(),
+        })
     }
 
     fn check_writable(&self) -> Result<()> {
@@ -492,6 +514,17 @@ impl<F: FileSystem> Engine<F> {
         self.inner.vlog.total_bytes()
     }
 
+    /// The value-log head the manifest records: the end of the furthest value a flushed table
+    /// points at. Open cuts the value log back to it.
+    pub fn value_log_head(&self) -> Option<VlogPosition> {
+        self.inner.state.borrow().version.vlog_head
+    }
+
+    /// Value-log sizes and counters.
+    pub fn value_log_stats(&self) -> ValueLogStats {
+        self.inner.vlog.stats()
+    }
+
     /// Logs an edit durably and installs the resulting version.
     async fn log_and_install(&self, edit: VersionEdit) -> Result<Rc<Version>> {
         let _guard = self.inner.manifest_lock.lock().await;
@@ -603,6 +636,23 @@ async fn open_tables<F: FileSystem>(
         tables.insert(meta.id, Rc::new(Table::open(file, meta.id, caches.clone()).await?));
     }
     Ok(tables)
+}
+
+/// Records the value log's current end as its head in a store that has none (new, or written
+/// by a version without heads). Everything in the log now is kept, as before; from here on a
+/// crash cuts what it leaves past the head.
+async fn adopt_vlog_head<F: FileSystem>(
+    manifest: &mut Manifest<F>,
+    version: Version,
+    vlog: &ValueLog<F>,
+) -> Result<Version> {
+    if version.vlog_head.is_some() {
+        return Ok(version);
+    }
+    let edit = VersionEdit { vlog_head: Some(vlog.sync_end().await?), ..Default::default() };
+    let next = version.apply(&edit)?;
+    manifest.log(&edit, &next).await?;
+    Ok(next)
 }
 
 /// Removes SSTs no version references and value-log files the manifest recorded as deleted

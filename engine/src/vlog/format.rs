@@ -73,6 +73,21 @@ impl ValuePointer {
         let len = reader.u32().ok_or_else(short)?;
         Ok(ValuePointer { file_id, offset, len })
     }
+
+    /// The position just past the record.
+    pub fn end(&self) -> VlogPosition {
+        VlogPosition { file_id: self.file_id, offset: self.offset + u64::from(self.len) }
+    }
+}
+
+/// A position in the value log: byte `offset` of file `file_id`. Ordered by file, then offset,
+/// which is the order of appends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VlogPosition {
+    /// The value-log file.
+    pub file_id: u32,
+    /// Byte offset in the file.
+    pub offset: u64,
 }
 
 /// The name of value-log file `file_id`.

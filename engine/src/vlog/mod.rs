@@ -42,6 +42,18 @@
 //! The journal already holds every value, so an append is *not* synced before the write is
 //! acknowledged. The engine calls [`ValueLog::sync`] before flushing a memtable whose SST refers
 //! to the new pointers; on restart it replays the journal and appends the values again.
+//!
+//! The *head* keeps those second copies from leaking the first ones. Each flush records in the
+//! engine's manifest the end ([`VlogPosition`]) of the furthest record any flushed table points
+//! at, after the sync that made it durable. Records past the head are referenced only by
+//! memtables that died with the process (the journal replays their values) or by GC
+//! relocations in them (their source file is deleted only by the flush that makes them
+//! durable, so it is still there). [`ValueLog::open_at_head`] therefore deletes every file
+//! after the head's and reopens the head's file as the active one, cut at the head: each crash
+//! costs nothing but the replayed appends. Without a head, [`ValueLog::open`] recovers as below
+//! and keeps everything; the engine then syncs and adopts the log's end as the head
+//! ([`ValueLog::sync_end`]), so a store from before heads leaks at most once more.
+//!
 //! Invariants that make recovery simple:
 //! - Every file but the newest was synced completely when it stopped being active (rotation
 //!   syncs it), so [`ValueLog::open`] only validates the headers of older files.
@@ -96,7 +108,7 @@ mod value_log;
 #[cfg(test)]
 mod tests;
 
-pub use format::{FORMAT_VERSION, HEADER_BYTES, ValuePointer, file_name};
+pub use format::{FORMAT_VERSION, HEADER_BYTES, ValuePointer, VlogPosition, file_name};
 pub use value_log::{ValueLog, VlogRecord};
 
 use crate::error::{Error, Result};
@@ -171,4 +183,6 @@ pub struct ValueLogStats {
     pub bytes_reclaimed: u64,
     /// Bytes cut off a torn tail at open.
     pub bytes_truncated: u64,
+    /// Files deleted at open because they lay wholly past the recorded head.
+    pub files_cut: u64,
 }

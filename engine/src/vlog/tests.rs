@@ -9,6 +9,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use super::*;
+use crate::codec::align_up;
 use crate::io::mem::{CrashMode, Fault, FaultOp, MemFs};
 use crate::io::{File, FileSystem, OpenMode};
 
@@ -584,4 +585,60 @@ fn works_on_real_o_direct_files() {
         })
         .expect("spawn executor");
     handle.join().expect("executor thread");
+}
+
+#[test]
+fn open_at_head_deletes_later_files_and_cuts_the_head_file_mid_block() {
+    block_on(async {
+        let fs = MemFs::new();
+        let options = buffered(16 << 10);
+        let vlog = open(&fs, options.clone()).await;
+        let kept = vec![entry("kept", random_bytes(1, 3000))];
+        let kept_pointer = append(&vlog, &kept).await[0];
+        // Packed into the same block as the kept record, then on into later files.
+        for n in 0..60u64 {
+            append(&vlog, &[entry(&format!("lost{n}"), random_bytes(n + 10, 3000))]).await;
+        }
+        vlog.sync().await.expect("sync");
+        assert!(vlog.file_ids().len() > 2, "the lost records reach later files");
+        drop(vlog);
+        fs.crash(CrashMode::ProcessKill);
+        let head = kept_pointer.end();
+        assert_ne!(head.offset % IO_ALIGN as u64, 0, "the head is mid-block");
+        let vlog = ValueLog::open_at_head(fs.clone(), dir(), options.clone(), Some(head)).await.expect("open");
+        assert_eq!(vlog.file_ids(), vec![1]);
+        assert_eq!(vlog.active_file_id(), 1, "the head's file is appended to again");
+        assert_eq!(vlog.file_size(1), Some(head.offset));
+        assert!(vlog.stats().files_cut >= 2);
+        assert_reads(&vlog, &kept_pointer, b"kept", &kept[0].1).await;
+        // The rest of the head's block is zeros again, so the file scans cleanly.
+        let scanned = vlog.scan_file(1).await.expect("scan");
+        assert_eq!(scanned.iter().map(|r| r.pointer).collect::<Vec<_>>(), vec![kept_pointer]);
+        let next = vec![entry("next", random_bytes(99, 3000))];
+        let next_pointer = append(&vlog, &next).await[0];
+        assert_eq!(next_pointer.offset, align_up(head.offset, IO_ALIGN as u64));
+        vlog.sync().await.expect("sync");
+        drop(vlog);
+        fs.crash(CrashMode::PowerLoss);
+        let vlog = ValueLog::open_at_head(fs.clone(), dir(), options, Some(next_pointer.end())).await.expect("open");
+        assert_reads(&vlog, &kept_pointer, b"kept", &kept[0].1).await;
+        assert_reads(&vlog, &next_pointer, b"next", &next[0].1).await;
+    });
+}
+
+#[test]
+fn open_at_a_head_past_the_files_is_corruption() {
+    block_on(async {
+        let fs = MemFs::new();
+        let vlog = open(&fs, write_through()).await;
+        let pointer = append(&vlog, &[entry("k", random_bytes(1, 5000))]).await[0];
+        vlog.sync().await.expect("sync");
+        drop(vlog);
+        for head in [VlogPosition { file_id: 2, offset: 4096 }, VlogPosition { file_id: 1, offset: 1 << 20 }] {
+            let opened = ValueLog::open_at_head(fs.clone(), dir(), write_through(), Some(head)).await;
+            assert!(opened.is_err_and(|e| e.is_corruption()), "head {head:?}");
+        }
+        let vlog = ValueLog::open_at_head(fs.clone(), dir(), write_through(), Some(pointer.end())).await.expect("open");
+        assert_eq!(vlog.file_size(1), Some(pointer.end().offset));
+    });
 }

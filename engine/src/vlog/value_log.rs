@@ -9,7 +9,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 
 use super::format::{
-    HEADER_BYTES, ValuePointer, decode_record, encode_header, encode_record, file_name, header_is_blank,
+    HEADER_BYTES, ValuePointer, VlogPosition, decode_record, encode_header, encode_record, file_name, header_is_blank,
     parse_file_name, verify_header,
 };
 use super::gc::GcState;
@@ -80,18 +80,38 @@ impl<F: FileSystem> ValueLog<F> {
     /// Opens (or creates) the value log in `dir`: deletes files recorded as obsolete, checks
     /// every header and truncates a torn tail of the newest file.
     pub async fn open(fs: F, dir: &Path, options: ValueLogOptions) -> Result<ValueLog<F>> {
+        Self::open_at_head(fs, dir, options, None).await
+    }
+
+    /// Opens the value log like [`ValueLog::open`], first cutting it back to `head` when one is
+    /// given (see "Durability and recovery" in the module doc): files after `head.file_id` are
+    /// deleted, and that file becomes the active one again, cut at `head.offset`. Everything up
+    /// to the head was synced, so no tail is scanned.
+    pub async fn open_at_head(
+        fs: F,
+        dir: &Path,
+        options: ValueLogOptions,
+        head: Option<VlogPosition>,
+    ) -> Result<ValueLog<F>> {
         options.validate()?;
         fs.create_dir_all(dir).await?;
         let mut stats = ValueLogStats::default();
         delete_listed_obsolete(&fs, dir, &mut stats).await?;
-        let ids = list_file_ids(&fs, dir).await?;
+        let mut ids = list_file_ids(&fs, dir).await?;
+        if let Some(head) = head {
+            cut_files_past(&fs, dir, &mut ids, head, &mut stats).await?;
+        }
         let mut files = BTreeMap::new();
         let active_id = match ids.split_last() {
             Some((&last, older)) => {
                 for &file_id in older {
                     files.insert(file_id, open_sealed(&fs, dir, file_id).await?);
                 }
-                files.insert(last, recover_active(&fs, dir, last, &options, &mut stats).await?);
+                let active = match head {
+                    Some(head) => reopen_at_head(&fs, dir, head, &options).await?,
+                    None => recover_active(&fs, dir, last, &options, &mut stats).await?,
+                };
+                files.insert(last, active);
                 last
             }
             None => {
@@ -242,6 +262,19 @@ impl<F: FileSystem> ValueLog<F> {
         let _guard = self.writer.lock().await;
         self.check_healthy()?;
         self.sync_active().await
+    }
+
+    /// Syncs the active file even when the log holds nothing unsynced (recovery may have found
+    /// records a crash left unsynced) and returns where its data ends: the head of a store that
+    /// never recorded one.
+    pub async fn sync_end(&self) -> Result<VlogPosition> {
+        let _guard = self.writer.lock().await;
+        self.check_healthy()?;
+        self.unsynced.set(true);
+        self.sync_active().await?;
+        let file_id = self.active_id.get();
+        let offset = self.file_size(file_id).expect("the active file is always open");
+        Ok(VlogPosition { file_id, offset })
     }
 
     /// Writes the buffer and syncs the active file if it has unsynced writes. The caller
@@ -515,6 +548,55 @@ async fn recover_active<F: FileSystem>(
     file.sync().await?;
     stats.bytes_truncated += size_bytes - end.valid_end;
     Ok(FileEntry { file: Rc::new(file), size_bytes: end.valid_end })
+}
+
+/// Deletes the files after `head.file_id` (they hold only values no flushed table points at)
+/// and removes them from `ids`. The head's own file must exist: tables point into it.
+async fn cut_files_past<F: FileSystem>(
+    fs: &F,
+    dir: &Path,
+    ids: &mut Vec<u32>,
+    head: VlogPosition,
+    stats: &mut ValueLogStats,
+) -> Result<()> {
+    if !ids.contains(&head.file_id) {
+        let detail = format!("the recorded head {head:?} names a file that does not exist");
+        return Err(Error::corruption("value log", detail));
+    }
+    let past: Vec<u32> = ids.iter().copied().filter(|&id| id > head.file_id).collect();
+    for &file_id in &past {
+        fs.remove(&join(dir, &file_name(file_id))).await?;
+        stats.files_cut += 1;
+    }
+    if !past.is_empty() {
+        tracing::info!(?head, files = past.len(), "deleted value-log files past the recorded head");
+        fs.sync_dir(dir).await?;
+    }
+    ids.retain(|&id| id <= head.file_id);
+    Ok(())
+}
+
+/// Opens the head's file for appending again, cut at the head: later records (unflushed,
+/// replayed from the journal) go, and so does a partial block after the head, which would
+/// otherwise read as a torn record. The reservation is renewed.
+async fn reopen_at_head<F: FileSystem>(
+    fs: &F,
+    dir: &Path,
+    head: VlogPosition,
+    options: &ValueLogOptions,
+) -> Result<FileEntry<F::File>> {
+    let file = fs.open(&join(dir, &file_name(head.file_id)), OpenMode::ReadWrite).await?;
+    let header = file.read_at(0, IO_ALIGN).await?;
+    verify_header(&header, head.file_id)?;
+    let size_bytes = file.size().await?;
+    if head.offset < HEADER_BYTES || head.offset > size_bytes {
+        let detail = format!("the recorded head {head:?} lies outside the file's {size_bytes} bytes");
+        return Err(Error::corruption("value log", detail));
+    }
+    file.truncate(head.offset).await?;
+    file.allocate(options.file_size_bytes).await?;
+    file.sync().await?;
+    Ok(FileEntry { file: Rc::new(file), size_bytes: head.offset })
 }
 
 /// Creates file `file_id` with its header block and `reserve_bytes` of reserved space (so

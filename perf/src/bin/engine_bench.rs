@@ -71,6 +71,9 @@ struct Args {
     /// Memtable bytes.
     #[arg(long, default_value_t = 64 << 20)]
     write_buffer_size: u64,
+    /// Separated value bytes that freeze a memtable (`EngineOptions::max_unflushed_value_bytes`).
+    #[arg(long, default_value_t = EngineOptions::default().max_unflushed_value_bytes)]
+    max_unflushed_value_bytes: u64,
     /// Bloom filter bits per key (0: no filter).
     #[arg(long, default_value_t = 10)]
     bloom_bits: usize,
@@ -107,6 +110,7 @@ impl Args {
         };
         let options = EngineOptions {
             memtable_size_bytes: self.write_buffer_size,
+            max_unflushed_value_bytes: self.max_unflushed_value_bytes,
             cache: CacheOptions { block_cache_bytes: self.cache_size, ..CacheOptions::default() },
             table: TableOptions { bloom_bits_per_key: self.bloom_bits, compression, ..TableOptions::default() },
             ..EngineOptions::default()
