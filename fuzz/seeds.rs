@@ -102,7 +102,15 @@ fn txn(corpus: &Corpus) {
 fn sst(corpus: &Corpus) {
     for (name, options) in [
         ("filter-lz4", TableOptions { block_size_bytes: 256, ..TableOptions::default() }),
-        ("plain", TableOptions { block_size_bytes: 128, bloom_bits_per_key: 0, compression: false }),
+        (
+            "plain",
+            TableOptions {
+                block_size_bytes: 128,
+                bloom_bits_per_key: 0,
+                compression: false,
+                ..TableOptions::default()
+            },
+        ),
     ] {
         let mut builder = TableBuilder::new(options);
         for i in 0..40u64 {
