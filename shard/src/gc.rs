@@ -7,12 +7,11 @@
 //! allowed: every read takes a fresh timestamp from the TSO, which is above it. With
 //! `gc-life-time` 0, GC is off (no safe point is published).
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
 use nokv_engine::io::FileSystem;
+use nokv_engine::sync::{Pinned, Pins};
 use nokv_engine::{Cf, Engine, ReadOptions};
 use nokv_txn::gc::filter::{WriteCfGcFilter, collect_delete_marks};
 use nokv_txn::record::Lock;
@@ -28,42 +27,10 @@ const LOCK_SCAN_LIMIT: usize = 100_000;
 
 /// Timestamps of the reads and writes in flight on a core, so GC never drops a version one of
 /// them may still need.
-#[derive(Debug, Default, Clone)]
-pub struct InFlight {
-    timestamps: Rc<RefCell<BTreeMap<TimeStamp, usize>>>,
-}
+pub type InFlight = Pins<TimeStamp>;
 
 /// Keeps a timestamp in [`InFlight`] until dropped.
-#[derive(Debug)]
-pub struct InFlightGuard {
-    timestamps: Rc<RefCell<BTreeMap<TimeStamp, usize>>>,
-    ts: TimeStamp,
-}
-
-impl InFlight {
-    /// Records `ts` until the guard drops.
-    pub fn track(&self, ts: TimeStamp) -> InFlightGuard {
-        *self.timestamps.borrow_mut().entry(ts).or_insert(0) += 1;
-        InFlightGuard { timestamps: self.timestamps.clone(), ts }
-    }
-
-    /// The oldest timestamp in flight.
-    pub fn oldest(&self) -> Option<TimeStamp> {
-        self.timestamps.borrow().keys().next().copied()
-    }
-}
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        let mut timestamps = self.timestamps.borrow_mut();
-        if let Some(count) = timestamps.get_mut(&self.ts) {
-            *count -= 1;
-            if *count == 0 {
-                timestamps.remove(&self.ts);
-            }
-        }
-    }
-}
+pub type InFlightGuard = Pinned<TimeStamp>;
 
 /// The GC pieces of one core.
 pub struct MvccGc<F: FileSystem> {
@@ -144,9 +111,9 @@ mod tests {
     #[test]
     fn in_flight_reports_the_oldest_until_its_guard_drops() {
         let in_flight = InFlight::default();
-        let old = in_flight.track(TimeStamp::new(10));
-        let twice = in_flight.track(TimeStamp::new(10));
-        let new = in_flight.track(TimeStamp::new(20));
+        let old = in_flight.pin(TimeStamp::new(10));
+        let twice = in_flight.pin(TimeStamp::new(10));
+        let new = in_flight.pin(TimeStamp::new(20));
         assert_eq!(in_flight.oldest(), Some(TimeStamp::new(10)));
         drop(old);
         assert_eq!(in_flight.oldest(), Some(TimeStamp::new(10)), "tracked twice");

@@ -24,7 +24,7 @@ use nokv_txn::row_cache::RowCache;
 use nokv_txn::timestamp::TimeStamp;
 use nokv_txn::tso::Tso;
 
-use crate::gc::{InFlight, InFlightGuard, MvccGc};
+use crate::gc::{InFlightGuard, MvccGc};
 use crate::routing::RegionMap;
 use crate::value::{StoredValue, now_ms};
 
@@ -115,7 +115,6 @@ pub struct Store {
     map: Arc<RegionMap>,
     max_ts: HashMap<u64, MaxTs>,
     rows: Rc<RowCache>,
-    in_flight: InFlight,
     gc: Rc<MvccGc<DmaFs>>,
 }
 
@@ -133,8 +132,7 @@ impl Store {
         gc: Rc<MvccGc<DmaFs>>,
     ) -> Store {
         let max_ts = map.regions().iter().map(|r| (r.id, MaxTs::new(TimeStamp::ZERO))).collect();
-        let in_flight = gc.in_flight.clone();
-        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts, rows, in_flight, gc }
+        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts, rows, gc }
     }
 
     /// MVCC garbage collection (safe point, statistics).
@@ -188,7 +186,7 @@ impl Store {
         if let Some(max_ts) = self.max_ts.get(&region_id) {
             max_ts.observe(ts);
         }
-        Ok((ts, self.in_flight.track(ts)))
+        Ok((ts, self.gc.in_flight.pin(ts)))
     }
 
     /// The live value of `key`, or `None` if absent or expired.
@@ -216,7 +214,7 @@ impl Store {
         }
         self.check_disk()?;
         let start_ts = self.tso.get_ts()?;
-        let _in_flight = self.in_flight.track(start_ts);
+        let _in_flight = self.gc.in_flight.pin(start_ts);
         let max_ts = self.max_ts.get(&region).map(MaxTs::get).unwrap_or(TimeStamp::ZERO);
         let commit_ts = mvcc::one_pc_commit_ts(start_ts, max_ts);
         let batch = mvcc::one_pc(&mutations, start_ts, commit_ts);

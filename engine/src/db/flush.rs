@@ -101,7 +101,7 @@ impl<F: FileSystem> Engine<F> {
     /// Value-log files whose live values were relocated at or below `flushed_seq`: after this
     /// flush nothing durable points into them.
     fn relocations_made_durable(&self, flushed_seq: u64) -> Vec<u32> {
-        let oldest_reader = self.inner.snapshots.borrow().keys().next().copied();
+        let oldest_reader = self.inner.snapshots.oldest();
         let state = self.inner.state.borrow();
         state
             .vlog_relocated

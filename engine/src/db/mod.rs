@@ -42,7 +42,7 @@ use crate::memtable::MemTable;
 use crate::options::EngineOptions;
 use crate::range_del::RangeTombstone;
 use crate::sst::Table;
-use crate::sync::{LocalMutex, Notify};
+use crate::sync::{LocalMutex, Notify, Pinned, Pins};
 use crate::version::{FileMeta, Version, VersionEdit};
 use crate::vlog::{ValueLog, ValueLogStats, ValuePointer, VlogPosition};
 
@@ -72,7 +72,7 @@ struct Inner<F: FileSystem> {
     manifest: RefCell<Option<Manifest<F>>>,
     manifest_lock: LocalMutex,
     state: RefCell<State<F>>,
-    snapshots: Rc<RefCell<BTreeMap<Seq, usize>>>,
+    snapshots: Pins<Seq>,
     /// Notified when background work may be needed, and when some finished.
     events: Notify,
     background_attached: Cell<bool>,
@@ -133,26 +133,13 @@ pub struct EngineStats {
 /// A consistent read point. Versions it can see are kept by compaction until it is dropped.
 #[derive(Debug)]
 pub struct Snapshot {
-    seq: Seq,
-    registry: Rc<RefCell<BTreeMap<Seq, usize>>>,
+    pin: Pinned<Seq>,
 }
 
 impl Snapshot {
     /// The sequence number the snapshot reads at.
     pub fn seq(&self) -> Seq {
-        self.seq
-    }
-}
-
-impl Drop for Snapshot {
-    fn drop(&mut self) {
-        let mut registry = self.registry.borrow_mut();
-        if let Some(count) = registry.get_mut(&self.seq) {
-            *count -= 1;
-            if *count == 0 {
-                registry.remove(&self.seq);
-            }
-        }
+        self.pin.value()
     }
 }
 
@@ -196,7 +183,7 @@ impl<F: FileSystem> Engine<F> {
             manifest: RefCell::new(Some(manifest)),
             manifest_lock: LocalMutex::new(),
             state: RefCell::new(state),
-            snapshots: Rc::new(RefCell::new(BTreeMap::new())),
+            snapshots: Pins::default(),
             events: Notify::new(),
             background_attached: Cell::new(false),
             stats: RefCell::new(EngineStats::default()),
@@ -227,15 +214,12 @@ impl<F: FileSystem> Engine<F> {
 
     /// Takes a snapshot at the newest applied write.
     pub fn snapshot(&self) -> Snapshot {
-        let seq = self.last_seq();
-        *self.inner.snapshots.borrow_mut().entry(seq).or_insert(0) += 1;
-        Snapshot { seq, registry: self.inner.snapshots.clone() }
+        Snapshot { pin: self.inner.snapshots.pin(self.last_seq()) }
     }
 
     /// Sequence numbers at or below this are visible to every reader.
     fn oldest_snapshot(&self) -> Seq {
-        let registered = self.inner.snapshots.borrow().keys().next().copied();
-        registered.unwrap_or_else(|| self.last_seq())
+        self.inner.snapshots.oldest().unwrap_or_else(|| self.last_seq())
     }
 
     /// Applies a batch that is already durable in the journal as `region_id`'s entry `index`.

@@ -4,6 +4,7 @@
 //! under `block_on` in tests. Nothing here is `Send`: it never crosses cores.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -122,6 +123,58 @@ impl Drop for LocalMutexGuard {
     fn drop(&mut self) {
         self.mutex.locked.set(false);
         self.mutex.released.notify_all();
+    }
+}
+
+/// The values readers in flight still need, counted, with the oldest at hand: engine snapshots'
+/// sequence numbers, MVCC GC's read timestamps. A value stays pinned until its [`Pinned`] drops.
+#[derive(Debug, Clone)]
+pub struct Pins<T: Ord + Copy> {
+    counts: Rc<RefCell<BTreeMap<T, usize>>>,
+}
+
+impl<T: Ord + Copy> Default for Pins<T> {
+    fn default() -> Self {
+        Pins { counts: Rc::default() }
+    }
+}
+
+impl<T: Ord + Copy> Pins<T> {
+    /// Pins `value` until the returned guard drops.
+    pub fn pin(&self, value: T) -> Pinned<T> {
+        *self.counts.borrow_mut().entry(value).or_insert(0) += 1;
+        Pinned { value, counts: self.counts.clone() }
+    }
+
+    /// The smallest pinned value.
+    pub fn oldest(&self) -> Option<T> {
+        self.counts.borrow().keys().next().copied()
+    }
+}
+
+/// One pin of a value in [`Pins`]; unpins on drop.
+#[derive(Debug)]
+pub struct Pinned<T: Ord + Copy> {
+    value: T,
+    counts: Rc<RefCell<BTreeMap<T, usize>>>,
+}
+
+impl<T: Ord + Copy> Pinned<T> {
+    /// The pinned value.
+    pub fn value(&self) -> T {
+        self.value
+    }
+}
+
+impl<T: Ord + Copy> Drop for Pinned<T> {
+    fn drop(&mut self) {
+        let mut counts = self.counts.borrow_mut();
+        if let Some(count) = counts.get_mut(&self.value) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.value);
+            }
+        }
     }
 }
 
