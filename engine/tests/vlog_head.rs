@@ -52,6 +52,18 @@ async fn check(db: &Db<MemFs>, model: &BTreeMap<usize, u8>) {
     }
 }
 
+/// A store with one flushed generation of 40 keys and a second, unflushed one; returns it, its
+/// model and the value-log bytes written.
+async fn flushed_then_unflushed(fs: &MemFs) -> (Db<MemFs>, BTreeMap<usize, u8>, u64) {
+    let db = Db::open(fs.clone(), Path::new(DIR), options()).await.expect("open");
+    let mut model = BTreeMap::new();
+    put_all(&db, 40, 1, &mut model).await;
+    db.flush().await.expect("flush");
+    put_all(&db, 40, 2, &mut model).await;
+    let written_bytes = db.engine().value_log_bytes();
+    (db, model, written_bytes)
+}
+
 async fn crash_and_reopen(fs: &MemFs, mode: CrashMode, options: &EngineOptions) -> Db<MemFs> {
     fs.crash(mode);
     Db::open(fs.clone(), Path::new(DIR), options.clone()).await.expect("reopen")
@@ -79,12 +91,7 @@ fn crash_after_crash_before_any_flush_the_value_log_stays_the_same_size() {
 fn crashes_cut_only_the_values_past_the_last_flush() {
     block_on(async {
         let fs = MemFs::new();
-        let db = Db::open(fs.clone(), Path::new(DIR), options()).await.expect("open");
-        let mut model = BTreeMap::new();
-        put_all(&db, 40, 1, &mut model).await;
-        db.flush().await.expect("flush");
-        put_all(&db, 40, 2, &mut model).await;
-        let written_bytes = db.engine().value_log_bytes();
+        let (_db, mut model, written_bytes) = flushed_then_unflushed(&fs).await;
         let modes = [CrashMode::ProcessKill, CrashMode::PowerLoss, CrashMode::TornWrite { seed: 77 }];
         for (round, mode) in modes.into_iter().cycle().take(6).enumerate() {
             let db = crash_and_reopen(&fs, mode, &options()).await;
@@ -136,12 +143,7 @@ fn many_crashes_with_writes_and_rotations_lose_nothing_and_leak_nothing() {
 fn a_crash_between_the_value_log_sync_and_the_manifest_write_leaks_nothing() {
     block_on(async {
         let fs = MemFs::new();
-        let db = Db::open(fs.clone(), Path::new(DIR), options()).await.expect("open");
-        let mut model = BTreeMap::new();
-        put_all(&db, 40, 1, &mut model).await;
-        db.flush().await.expect("flush");
-        put_all(&db, 40, 2, &mut model).await;
-        let written_bytes = db.engine().value_log_bytes();
+        let (db, model, written_bytes) = flushed_then_unflushed(&fs).await;
         // The flush syncs the value log and writes its tables, then fails to log its edit.
         let fault = Fault { op: FaultOp::Write, path_contains: "MANIFEST".into(), count: 1, os_error: None };
         fs.inject(fault);
