@@ -36,10 +36,10 @@ impl<F: FileSystem> Engine<F> {
             state.flushing = true;
             memtable
         };
-        let files_before = self.inner.state.borrow().next_file_id;
-        let result = self.flush_memtable(&memtable).await;
+        let mut written = Vec::new();
+        let result = self.flush_memtable(&memtable, &mut written).await;
         if result.is_err() {
-            self.remove_unlogged_tables(files_before).await;
+            self.remove_unlogged_tables(&written).await;
         }
         self.inner.state.borrow_mut().flushing = false;
         self.inner.events.notify_all();
@@ -48,11 +48,12 @@ impl<F: FileSystem> Engine<F> {
         Ok(true)
     }
 
-    async fn flush_memtable(&self, memtable: &Rc<MemTable>) -> Result<()> {
+    /// Flushes `memtable`; `written` collects the ids of the tables it writes.
+    async fn flush_memtable(&self, memtable: &Rc<MemTable>, written: &mut Vec<u64>) -> Result<()> {
         self.inner.vlog.sync().await?;
         let mut edit = VersionEdit::default();
         for cf in Cf::ALL {
-            if let Some(meta) = self.write_memtable_cf(memtable, cf).await? {
+            if let Some(meta) = self.write_memtable_cf(memtable, cf, written).await? {
                 edit.added.push(meta);
             }
         }
@@ -84,12 +85,12 @@ impl<F: FileSystem> Engine<F> {
         Ok(())
     }
 
-    /// Deletes the tables a failed flush wrote (ids from `first_id` on, never logged), so a
-    /// full disk gets its space back before the retry.
-    async fn remove_unlogged_tables(&self, first_id: u64) {
-        let last_id = self.inner.state.borrow().next_file_id;
+    /// Deletes the tables of `ids` that a failed flush or compaction wrote but never logged, so
+    /// a full disk gets its space back before the retry. Only the failed step's own ids: the
+    /// other background lane may be writing tables of its own at the same time.
+    pub(super) async fn remove_unlogged_tables(&self, ids: &[u64]) {
         let logged = self.inner.state.borrow().version.clone();
-        for id in first_id..last_id {
+        for &id in ids {
             if logged.all_files().any(|file| file.id == id) {
                 continue;
             }
@@ -111,7 +112,7 @@ impl<F: FileSystem> Engine<F> {
             .collect()
     }
 
-    async fn write_memtable_cf(&self, memtable: &MemTable, cf: Cf) -> Result<Option<FileMeta>> {
+    async fn write_memtable_cf(&self, memtable: &MemTable, cf: Cf, written: &mut Vec<u64>) -> Result<Option<FileMeta>> {
         let tombstones = memtable.range_tombstones(cf);
         if memtable.entry_count(cf) == 0 && tombstones.is_empty() {
             return Ok(None);
@@ -134,6 +135,7 @@ impl<F: FileSystem> Engine<F> {
             builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
         }
         let id = self.next_file_id();
+        written.push(id);
         let built = builder.finish()?;
         write_table(&self.inner.fs, &self.table_path(id), &built).await?;
         self.inner.stats.borrow_mut().table_write_bytes += built.bytes.len() as u64;

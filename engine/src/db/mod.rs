@@ -369,7 +369,6 @@ impl<F: FileSystem> Engine<F> {
             // does not sleep while a flush or compaction is due, so it needs no wake-up from here;
             // a wake-up would also wake every other waiter, stalled writes included, and they
             // would wake each other back without end while the background task starves.
-            self.inner.events.notify_all();
             self.inner.events.notified().await;
             return Ok(());
         }
@@ -384,10 +383,21 @@ impl<F: FileSystem> Engine<F> {
     /// caller runs it again after a pause (nothing is lost: the journal keeps every unflushed
     /// write, and failed outputs are deleted), and `disk_error` reports it meanwhile. Any other
     /// error makes the engine refuse writes.
+    ///
+    /// Flushes run in their own lane, beside compaction and value-log GC: a compaction of
+    /// hundreds of MiB takes seconds, and a flush queued behind it would let the frozen
+    /// memtables pile up until writes stall. Both lanes are one task, so they interleave at
+    /// their yields.
     pub async fn run_background(&self) -> Result<()> {
         self.inner.background_attached.set(true);
         self.inner.events.notify_all();
-        let result = self.background_loop().await;
+        let stop = Cell::new(false);
+        let (flushes, compactions) = futures_lite::future::zip(
+            self.background_lane(&stop, Lane::Flush),
+            self.background_lane(&stop, Lane::Compaction),
+        )
+        .await;
+        let result = flushes.and(compactions);
         self.inner.background_attached.set(false);
         match &result {
             Err(error) if error.is_no_space() => {
@@ -410,15 +420,29 @@ impl<F: FileSystem> Engine<F> {
         self.inner.state.borrow().disk_error.clone()
     }
 
-    async fn background_loop(&self) -> Result<()> {
+    /// One lane of background work. The first error stops both lanes, each after its current
+    /// step (a step is never dropped half done: it would leave its `flushing` or `compacting`
+    /// flag set).
+    async fn background_lane(&self, stop: &Cell<bool>, lane: Lane) -> Result<()> {
+        let result = self.background_steps(stop, lane).await;
+        if result.is_err() {
+            stop.set(true);
+            self.inner.events.notify_all();
+        }
+        result
+    }
+
+    async fn background_steps(&self, stop: &Cell<bool>, lane: Lane) -> Result<()> {
         loop {
-            if self.inner.state.borrow().closed {
+            if self.inner.state.borrow().closed || stop.get() {
                 return Ok(());
             }
             let notified = self.inner.events.notified();
-            // Value-log GC goes last: it only pays once compaction has counted discarded bytes.
-            let worked =
-                self.flush_oldest().await? || self.compact_once().await? || self.gc_value_log().await?.is_some();
+            let worked = match lane {
+                Lane::Flush => self.flush_oldest().await?,
+                // Value-log GC goes last: it only pays once compaction has counted discarded bytes.
+                Lane::Compaction => self.compact_once().await? || self.gc_value_log().await?.is_some(),
+            };
             if worked {
                 if self.inner.state.borrow_mut().disk_error.take().is_some() {
                     tracing::info!("engine background work succeeded again");
@@ -537,6 +561,13 @@ impl<F: FileSystem> Engine<F> {
         let file = self.inner.fs.open(&self.table_path(meta.id), OpenMode::ReadOnly).await?;
         Ok(Rc::new(Table::open(file, meta.id, self.inner.caches.clone()).await?))
     }
+}
+
+/// The two lanes of [`Engine::run_background`].
+#[derive(Debug, Clone, Copy)]
+enum Lane {
+    Flush,
+    Compaction,
 }
 
 fn insert_op(

@@ -30,12 +30,14 @@ impl Pacer {
         Pacer::default()
     }
 
-    /// Counts one item; yields on every `ITEMS_PER_YIELD`-th.
-    pub async fn tick(&mut self) {
+    /// Counts one item; yields on every `ITEMS_PER_YIELD`-th, and then returns true.
+    pub async fn tick(&mut self) -> bool {
         self.items = self.items.wrapping_add(1);
-        if self.items.is_multiple_of(Self::ITEMS_PER_YIELD) {
+        let yields = self.items.is_multiple_of(Self::ITEMS_PER_YIELD);
+        if yields {
             futures_lite::future::yield_now().await;
         }
+        yields
     }
 }
 
