@@ -380,7 +380,7 @@ impl<F: FileSystem> DbIterator<F> {
         }
         let engine = self.engine.clone();
         let fill_cache = self.fill_cache;
-        let values = join_all(candidates.iter().map(|c| engine.candidate_value(c, fill_cache)).collect()).await;
+        let values = join_all(candidates.iter().map(|c| engine.candidate_value(c, fill_cache))).await;
         self.ahead.extend(candidates.into_iter().map(|c| c.user_key).zip(values));
         Ok(())
     }
