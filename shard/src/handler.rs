@@ -56,7 +56,7 @@ impl NodeHandler {
     async fn call_run(&self, conn: &ConnectionState, run: Vec<KeyedRequest>) -> Vec<Reply> {
         let started = Instant::now();
         let logged: Vec<_> = run.iter().map(|r| (r.spec, self.slowlog_on().then(|| r.args.clone()))).collect();
-        let replies = join_all(run.into_iter().map(|request| request.execute(&self.core)).collect()).await;
+        let replies = join_all(run.into_iter().map(|request| request.execute(&self.core))).await;
         for ((spec, args), reply) in logged.into_iter().zip(&replies) {
             self.record(conn, spec, args, started, reply);
         }

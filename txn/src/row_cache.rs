@@ -12,7 +12,8 @@
 //!   else that could change what a reader sees (a Lock CF change, an engine delete of a Write CF
 //!   record, a Put record whose value is not in the batch) drops the key's row; a range delete
 //!   drops every row. Lock and Rollback records change no value and leave the row alone.
-//! - [`RowCache::fill`], after a read that missed. A read's result is the newest state only if
+//! - [`RowCache::fill`], after a read that missed, if the key also missed recently (see
+//!   `admission`: keys read once are not worth an insert). A read's result is the newest state only if
 //!   no apply ran while it read (the apply `epoch` is unchanged), no applied commit is newer than
 //!   its timestamp (a write can be applied before its proposer advances the TSO, and a read in
 //!   that window reads below it), and it saw no lock (a row hides locks from readers).
@@ -28,6 +29,7 @@ use nokv_engine::{Cf, WriteBatch, WriteOp};
 use quick_cache::Weighter;
 use quick_cache::unsync::Cache;
 
+use self::admission::Doorkeeper;
 use crate::keys::{self, SLOT_LEN};
 use crate::record::{Write, WriteType};
 use crate::timestamp::TimeStamp;
@@ -78,6 +80,8 @@ pub struct FillTicket {
 /// The row cache of one core. With a capacity of 0 it holds nothing.
 pub struct RowCache {
     rows: Option<RefCell<Cache<Bytes, Row, RowWeighter>>>,
+    /// Which missed keys a fill may cache.
+    doorkeeper: RefCell<Doorkeeper>,
     /// Bumped by every observed batch.
     epoch: Cell<u64>,
     /// The largest commit_ts observed.
@@ -95,12 +99,11 @@ impl std::fmt::Debug for RowCache {
 impl RowCache {
     /// A cache weighing at most `capacity_bytes`.
     pub fn new(capacity_bytes: u64) -> RowCache {
-        let rows = (capacity_bytes > 0).then(|| {
-            let items = (capacity_bytes / TYPICAL_ROW_BYTES).max(1) as usize;
-            RefCell::new(Cache::with_weighter(items, capacity_bytes, RowWeighter))
-        });
+        let items = (capacity_bytes / TYPICAL_ROW_BYTES).max(1) as usize;
+        let rows = (capacity_bytes > 0).then(|| RefCell::new(Cache::with_weighter(items, capacity_bytes, RowWeighter)));
         RowCache {
             rows,
+            doorkeeper: RefCell::new(Doorkeeper::new(items)),
             epoch: Cell::new(0),
             max_applied_ts: Cell::new(TimeStamp::ZERO),
             hits: Cell::new(0),
@@ -128,6 +131,9 @@ impl RowCache {
     /// Offers what a read found for `user_key` (see the module doc for when it is kept).
     pub fn fill(&self, user_key: &[u8], ticket: FillTicket, value: Option<Bytes>, lock_seen: bool) {
         let Some(rows) = &self.rows else { return };
+        if !self.doorkeeper.borrow_mut().admit(user_key) {
+            return;
+        }
         let current = ticket.epoch == self.epoch.get() && ticket.read_ts >= self.max_applied_ts.get();
         if !current || lock_seen || value.as_ref().is_some_and(|v| v.len() > MAX_CACHED_VALUE_BYTES) {
             return;
@@ -224,5 +230,6 @@ fn default_value(batch: &WriteBatch, data_key: &[u8], start_ts: TimeStamp) -> Op
     })
 }
 
+mod admission;
 #[cfg(test)]
 mod tests;

@@ -137,8 +137,15 @@ impl<F: FileSystem> Engine<F> {
         let snapshot = self.snapshot();
         let seq = options.snapshot.unwrap_or(snapshot.seq());
         let view = self.read_view(cf);
-        let mut children: Vec<SourceIterator<F>> =
-            view.memtables.iter().map(|m| SourceIterator::Memory(m.iter(cf))).collect();
+        // A prefix read skips the memtables whose filter rules its prefix out, as it skips
+        // such tables. A skipped active memtable may receive the prefix later, but only at
+        // sequence numbers above the iterator's snapshot.
+        let mut children: Vec<SourceIterator<F>> = view
+            .memtables
+            .iter()
+            .filter(|m| options.prefix.as_ref().is_none_or(|prefix| m.may_contain_prefix(cf, prefix)))
+            .map(|m| SourceIterator::Memory(m.iter(cf)))
+            .collect();
         let levels = view.version.levels(cf);
         let mut tables = view.tables.iter();
         for file in &levels[0] {
@@ -373,7 +380,7 @@ impl<F: FileSystem> DbIterator<F> {
         }
         let engine = self.engine.clone();
         let fill_cache = self.fill_cache;
-        let values = join_all(candidates.iter().map(|c| engine.candidate_value(c, fill_cache)).collect()).await;
+        let values = join_all(candidates.iter().map(|c| engine.candidate_value(c, fill_cache))).await;
         self.ahead.extend(candidates.into_iter().map(|c| c.user_key).zip(values));
         Ok(())
     }

@@ -181,8 +181,10 @@ impl<T: Ord + Copy> Drop for Pinned<T> {
 }
 
 /// Polls every future until all are done; outputs in input order. Futures that are ready early
-/// are not polled again.
-pub async fn join_all<T, Fut: Future<Output = T>>(futures: Vec<Fut>) -> Vec<T> {
+/// are not polled again. Each future is built straight into its box: pass the iterator that
+/// makes them rather than a collected `Vec`, which would move every (possibly large) future
+/// once more.
+pub async fn join_all<T, Fut: Future<Output = T>>(futures: impl IntoIterator<Item = Fut>) -> Vec<T> {
     JoinAll { futures: futures.into_iter().map(|f| Some(Box::pin(f))).collect(), outputs: Vec::new() }.await
 }
 

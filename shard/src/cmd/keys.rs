@@ -61,7 +61,7 @@ pub async fn execute(core: &Rc<Core>, name: &str, args: &[Bytes]) -> Option<Comm
 
 /// The live values of `keys`, read concurrently, in order.
 async fn read_all(core: &Rc<Core>, keys: &[Bytes]) -> Result<Vec<Option<StoredValue>>, StoreError> {
-    join_all(keys.iter().map(|key| core.store.read(key)).collect()).await.into_iter().collect()
+    join_all(keys.iter().map(|key| core.store.read(key))).await.into_iter().collect()
 }
 
 /// DEL and UNLINK (UNLINK frees nothing lazily: a delete is one tombstone either way). A key

@@ -10,6 +10,11 @@ fn put(key: &str, value: &[u8]) -> Mutation {
     Mutation::Put(Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(value))
 }
 
+/// A read of `key` that missed and was not kept: the next fill of `key` passes admission.
+fn missed_before(cache: &RowCache, key: &[u8]) {
+    cache.fill(key, cache.ticket(ts(0)), None, true);
+}
+
 fn commit(cache: &RowCache, mutations: &[Mutation], start: u64, commit: u64) {
     cache.observe(&one_pc(mutations, ts(start), ts(commit)));
 }
@@ -87,6 +92,7 @@ fn a_range_delete_drops_every_row() {
 #[test]
 fn a_fill_is_kept_only_when_nothing_was_applied_meanwhile() {
     let cache = RowCache::new(1 << 20);
+    missed_before(&cache, b"k");
     let ticket = cache.ticket(ts(50));
     commit(&cache, &[put("other", b"x")], 40, 41);
     cache.fill(b"k", ticket, Some(Bytes::from_static(b"stale?")), false);
@@ -103,6 +109,7 @@ fn a_read_below_an_applied_commit_is_not_kept() {
     let cache = RowCache::new(1 << 20);
     // Applied at 100 before its proposer advanced the TSO; a read at 96 reads the old value.
     commit(&cache, &[put("other", b"x")], 99, 100);
+    missed_before(&cache, b"k");
     let ticket = cache.ticket(ts(96));
     cache.fill(b"k", ticket, Some(Bytes::from_static(b"old")), false);
     assert_eq!(cache.get(b"k", ts(200)), None);
@@ -111,15 +118,27 @@ fn a_read_below_an_applied_commit_is_not_kept() {
 #[test]
 fn a_read_that_saw_a_lock_is_not_kept() {
     let cache = RowCache::new(1 << 20);
+    missed_before(&cache, b"k");
     let ticket = cache.ticket(ts(10));
     cache.fill(b"k", ticket, None, true);
     assert_eq!(cache.get(b"k", ts(20)), None);
 }
 
 #[test]
+fn a_key_is_cached_from_its_second_missed_read_on() {
+    let cache = RowCache::new(1 << 20);
+    cache.fill(b"absent", cache.ticket(ts(10)), None, false);
+    assert_eq!(cache.get(b"absent", ts(10)), None, "a key read once is not worth a row");
+    assert_eq!(cache.stats().rows, 0);
+    cache.fill(b"absent", cache.ticket(ts(11)), None, false);
+    assert_eq!(cache.get(b"absent", ts(11)), Some(None));
+}
+
+#[test]
 fn a_zero_capacity_cache_holds_nothing() {
     let cache = RowCache::new(0);
     commit(&cache, &[put("k", b"v")], 10, 11);
+    missed_before(&cache, b"j");
     cache.fill(b"j", cache.ticket(ts(20)), None, false);
     assert_eq!(cache.get(b"k", ts(20)), None);
     assert_eq!(cache.get(b"j", ts(20)), None);

@@ -6,7 +6,14 @@
 //! `memtable_size_bytes`, and flushes as one unit (one SST per non-empty CF, one manifest edit),
 //! so the per-region applied-index watermark it records covers every CF at once.
 //!
-//! Invariants: sequence numbers only grow within a memtable; a frozen memtable never changes.
+//! Each column family also keeps a [`filter::KeyFilter`] of the keys it holds, so that reads of
+//! keys a memtable does not hold (most point reads once a memtable is one of several sources)
+//! skip its tree.
+//!
+//! Invariants: sequence numbers only grow within a memtable; a frozen memtable never changes;
+//! every key in a column family's map is in its filter.
+
+pub mod filter;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -20,6 +27,7 @@ use crate::iter::InternalIterator;
 use crate::key::{self, Cf, InternalKey, Seq, ValueKind};
 use crate::range_del::RangeTombstone;
 use crate::vlog::VlogPosition;
+use filter::{FILTER_KEY_BYTES, KeyFilter};
 
 /// Fixed per-entry overhead counted on top of key and value bytes (tree node share, headers).
 const ENTRY_OVERHEAD_BYTES: u64 = 48;
@@ -27,6 +35,8 @@ const ENTRY_OVERHEAD_BYTES: u64 = 48;
 #[derive(Debug, Default)]
 struct CfTable {
     entries: BTreeMap<InternalKey, Bytes>,
+    /// The user keys of `entries`.
+    filter: KeyFilter,
     range_tombstones: Vec<RangeTombstone>,
 }
 
@@ -47,11 +57,14 @@ pub struct MemTable {
 }
 
 impl MemTable {
-    /// An empty memtable with an id unique within the engine.
-    pub fn new(id: u64) -> MemTable {
+    /// An empty memtable with an id unique within the engine; `filter_suffix_bytes` are the
+    /// column families' `filter_prefix_suffix_bytes` (see [`KeyFilter`]).
+    pub fn new(id: u64, filter_suffix_bytes: [usize; 4]) -> MemTable {
+        let cf_table =
+            |suffix_bytes| RefCell::new(CfTable { filter: KeyFilter::new(suffix_bytes), ..Default::default() });
         MemTable {
             id,
-            cfs: Default::default(),
+            cfs: filter_suffix_bytes.map(cf_table),
             size_bytes: Cell::new(0),
             separated_bytes: Cell::new(0),
             vlog_end: Cell::new(None),
@@ -105,8 +118,11 @@ impl MemTable {
         debug_assert!(kind != ValueKind::RangeDelete, "range tombstones go through delete_range");
         self.note_seq(seq);
         let internal = Bytes::from(key::encode_internal(user_key, seq, kind));
-        self.size_bytes.set(self.size_bytes.get() + internal.len() as u64 + value.len() as u64 + ENTRY_OVERHEAD_BYTES);
-        self.cfs[cf.index()].borrow_mut().entries.insert(InternalKey::new(internal), value);
+        let mut table = self.cfs[cf.index()].borrow_mut();
+        let filter_bytes = if table.filter.insert(user_key) { FILTER_KEY_BYTES } else { 0 };
+        let entry_bytes = internal.len() as u64 + value.len() as u64 + ENTRY_OVERHEAD_BYTES + filter_bytes;
+        self.size_bytes.set(self.size_bytes.get() + entry_bytes);
+        table.entries.insert(InternalKey::new(internal), value);
     }
 
     /// Records a range tombstone deleting `[start, end)` at `seq`.
@@ -138,10 +154,20 @@ impl MemTable {
     /// The newest entry of `user_key` at or below `snapshot`: `(seq, kind, value)`.
     pub fn get(&self, cf: Cf, user_key: &[u8], snapshot: Seq) -> Option<(Seq, ValueKind, Bytes)> {
         let table = self.cfs[cf.index()].borrow();
+        if !table.filter.may_contain_key(user_key) {
+            return None;
+        }
         let target = InternalKey::new(Bytes::from(key::seek_key(user_key, snapshot)));
         let (found, value) = table.entries.range(target..).next()?;
         let parsed = key::parse_internal(found.bytes()).expect("memtable keys are well formed");
         (parsed.user_key == user_key).then(|| (parsed.seq, parsed.kind, value.clone()))
+    }
+
+    /// False only when the column family holds no key that is `prefix` followed by its
+    /// `filter_prefix_suffix_bytes` (see [`KeyFilter::may_contain_prefix`]): a read bounded to
+    /// such keys may skip this memtable.
+    pub fn may_contain_prefix(&self, cf: Cf, prefix: &[u8]) -> bool {
+        self.cfs[cf.index()].borrow().filter.may_contain_prefix(prefix)
     }
 
     /// The range tombstones of a column family.
@@ -240,7 +266,7 @@ mod tests {
 
     #[test]
     fn get_sees_newest_version_at_snapshot() {
-        let table = MemTable::new(1);
+        let table = MemTable::new(1, [0; 4]);
         table.insert(Cf::Default, b"k", 1, ValueKind::Put, Bytes::from_static(b"v1"));
         table.insert(Cf::Default, b"k", 2, ValueKind::Put, Bytes::from_static(b"v2"));
         table.insert(Cf::Default, b"k", 3, ValueKind::Delete, Bytes::new());
@@ -254,7 +280,7 @@ mod tests {
     #[test]
     fn iterator_walks_both_ways() {
         block_on(async {
-            let table = Rc::new(MemTable::new(1));
+            let table = Rc::new(MemTable::new(1, [0; 4]));
             for (seq, key) in [b"a", b"b", b"c"].iter().enumerate() {
                 table.insert(Cf::Default, *key, seq as u64 + 1, ValueKind::Put, Bytes::new());
             }
@@ -273,9 +299,70 @@ mod tests {
         });
     }
 
+    /// Write CF keys end in an 8-byte version, as MVCC's do.
+    fn write_cf_suffix() -> [usize; 4] {
+        let mut suffix_bytes = [0; 4];
+        suffix_bytes[Cf::Write.index()] = 8;
+        suffix_bytes
+    }
+
+    fn versioned(prefix: u8, version: u64) -> Vec<u8> {
+        [&[b'k', prefix][..], &version.to_be_bytes()].concat()
+    }
+
+    proptest::proptest! {
+        /// The filters never hide an entry: every read agrees with a scan of what was inserted.
+        #[test]
+        fn filtered_reads_agree_with_the_inserted_entries(
+            inserts in proptest::collection::vec((0..4usize, 0..8u8, 0..4u64), 0..60),
+            reads in proptest::collection::vec((0..4usize, 0..10u8, 0..5u64, 0..80u64), 1..40),
+        ) {
+            let table = MemTable::new(1, write_cf_suffix());
+            for (seq, (cf, prefix, version)) in inserts.iter().enumerate() {
+                let value = Bytes::from(vec![seq as u8]);
+                table.insert(Cf::ALL[*cf], &versioned(*prefix, *version), seq as u64 + 1, ValueKind::Put, value);
+            }
+            for (cf, prefix, version, snapshot) in reads {
+                let key = versioned(prefix, version);
+                let expected = inserts
+                    .iter()
+                    .enumerate()
+                    .filter(|(seq, (c, p, v))| *c == cf && versioned(*p, *v) == key && (*seq as u64) < snapshot)
+                    .map(|(seq, _)| seq as u64 + 1)
+                    .max();
+                proptest::prop_assert_eq!(table.get(Cf::ALL[cf], &key, snapshot).map(|e| e.0), expected);
+                let holds_prefix = inserts.iter().any(|(c, p, _)| *c == cf && *p == prefix);
+                if holds_prefix {
+                    proptest::prop_assert!(table.may_contain_prefix(Cf::ALL[cf], &[b'k', prefix]));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prefix_filter_rules_out_absent_write_cf_keys_only() {
+        let table = MemTable::new(1, write_cf_suffix());
+        table.insert(Cf::Write, &versioned(1, 5), 1, ValueKind::Put, Bytes::new());
+        table.insert(Cf::Default, &versioned(2, 5), 2, ValueKind::Put, Bytes::new());
+        assert!(table.may_contain_prefix(Cf::Write, b"k\x01"));
+        assert!(!table.may_contain_prefix(Cf::Write, b"k\x02"), "only the Default CF holds it");
+        assert!(table.may_contain_prefix(Cf::Default, b"k\x03"), "no suffix: cannot rule out");
+        assert_eq!(table.get(Cf::Write, &versioned(1, 9), 9), None, "another version of a known prefix");
+        assert_eq!(table.get(Cf::Write, &versioned(2, 5), 9), None);
+    }
+
+    #[test]
+    fn filter_memory_is_counted_once_per_prefix() {
+        let table = MemTable::new(1, write_cf_suffix());
+        table.insert(Cf::Write, &versioned(1, 5), 1, ValueKind::Put, Bytes::new());
+        let first = table.size_bytes();
+        table.insert(Cf::Write, &versioned(1, 6), 2, ValueKind::Put, Bytes::new());
+        assert_eq!(table.size_bytes() - first, first - filter::FILTER_KEY_BYTES, "a second version adds no filter key");
+    }
+
     #[test]
     fn size_and_watermarks_accumulate() {
-        let table = MemTable::new(1);
+        let table = MemTable::new(1, [0; 4]);
         assert!(table.is_empty());
         table.insert(Cf::Lock, b"k", 1, ValueKind::Put, Bytes::from_static(b"v"));
         table.note_applied(7, 3);
