@@ -1,5 +1,6 @@
 //! An open table: footer, properties and range tombstones in memory; index, filter and data
-//! blocks through the core's caches.
+//! blocks through the core's caches (the index and filter stay there until the table is
+//! dropped).
 
 use std::rc::Rc;
 
@@ -37,6 +38,14 @@ pub struct Table<F: File> {
 impl<F: File> std::fmt::Debug for Table<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table").field("path", &self.file.path()).field("file_id", &self.file_id).finish_non_exhaustive()
+    }
+}
+
+impl<F: File> Drop for Table<F> {
+    fn drop(&mut self) {
+        // The index cache keeps a table's index and filter for as long as the table is open.
+        self.caches.forget_meta(self.file_id, self.footer.index.offset);
+        self.caches.forget_meta(self.file_id, self.footer.filter.offset);
     }
 }
 

@@ -430,6 +430,8 @@ fn cache_counters_move_with_reads() {
         assert_eq!((second.index_hits, second.index_misses), (2, 2));
         table.get(&seek_key(b"key01500", MAX_SEQ), false).await.expect("get").expect("present");
         assert_eq!(caches.stats().block_bytes_used, second.block_bytes_used, "fill_cache = false");
+        drop(table);
+        assert_eq!(caches.stats().index_bytes_used, 0, "a dropped table's index and filter are freed");
     });
 }
 

@@ -111,7 +111,7 @@ impl Args {
         let options = EngineOptions {
             memtable_size_bytes: self.write_buffer_size,
             max_unflushed_value_bytes: self.max_unflushed_value_bytes,
-            cache: CacheOptions { block_cache_bytes: self.cache_size, ..CacheOptions::default() },
+            cache: CacheOptions { block_cache_bytes: self.cache_size },
             table: TableOptions { bloom_bits_per_key: self.bloom_bits, compression, ..TableOptions::default() },
             ..EngineOptions::default()
         };
