@@ -13,6 +13,9 @@
 //! value-log GC. Outputs are cut near `target_file_size_bytes`, only between user keys, and each
 //! output carries the surviving range tombstones clipped to its own key range, so files of a
 //! level never overlap.
+//!
+//! Memory: each output is written as soon as it is cut, so a compaction holds at most one
+//! output table image (about `target_file_size_bytes`) however large its inputs are.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -34,16 +37,20 @@ use crate::sync::Pacer;
 use crate::version::{FileMeta, LEVEL_COUNT, VersionEdit};
 use crate::vlog::ValuePointer;
 
-/// Builds the output tables of one compaction.
+/// Builds the output tables of one compaction, handing each over once it is cut.
 struct OutputWriter {
     /// Options of the tables written (the CF's).
     options: TableOptions,
     builder: Option<TableBuilder>,
     /// First user key of the table being built (`None`: unbounded below).
     lower: Option<Bytes>,
-    finished: Vec<(Option<Bytes>, Option<Bytes>, TableBuilder)>,
     last_user_key: Option<Bytes>,
+    /// Whether a table was cut already.
+    cut_any: bool,
 }
+
+/// A cut output table with the user-key range it covers (`None`: unbounded).
+type CutTable = (Option<Bytes>, Option<Bytes>, TableBuilder);
 
 impl<F: FileSystem> Engine<F> {
     /// Runs one compaction if the tree needs one. Returns false when there was nothing to do.
@@ -124,6 +131,9 @@ impl<F: FileSystem> Engine<F> {
         let target = self.inner.options.compaction.target_file_size_bytes;
         let mut pacer = Pacer::new();
         let mut filtering = Filtering::begin(self.compaction_filter(task.cf), task, oldest);
+        let kept: Vec<RangeTombstone> =
+            tombstones.iter().filter(|t| !(task.bottommost && t.seq <= oldest)).cloned().collect();
+        let mut outputs = Vec::new();
         while merge.is_valid() {
             pacer.tick().await;
             let parsed =
@@ -137,15 +147,16 @@ impl<F: FileSystem> Engine<F> {
             let filtered = filtering.drops(&parsed, !same_user_key, dropped_by_engine, merge.value());
             if dropped_by_engine || filtered {
                 count_discard(&mut discard, parsed.kind, merge.value());
-            } else {
-                writer.add(merge.key(), merge.value(), parsed.user_key, target);
+            } else if let Some(cut) = writer.add(merge.key(), merge.value(), parsed.user_key, target) {
+                outputs.extend(self.write_output(task, cut, &kept).await?);
             }
             previous = Some((Bytes::copy_from_slice(parsed.user_key), parsed.seq));
             merge.next().await?;
         }
-        let kept: Vec<RangeTombstone> =
-            tombstones.into_iter().filter(|t| !(task.bottommost && t.seq <= oldest)).collect();
-        let outputs = self.write_outputs(task, writer, &kept).await?;
+        if let Some(cut) = writer.finish(&kept) {
+            outputs.extend(self.write_output(task, cut, &kept).await?);
+        }
+        self.inner.fs.sync_dir(&self.inner.dir.join(super::SST_DIR)).await?;
         self.install_compaction(task, outputs, discard).await?;
         self.finish_filtering(filtering)
     }
@@ -161,29 +172,25 @@ impl<F: FileSystem> Engine<F> {
         Ok(())
     }
 
-    async fn write_outputs(
+    /// Writes one cut output with the tombstones of its range; `None` when it would be empty.
+    async fn write_output(
         &self,
         task: &CompactionTask,
-        writer: OutputWriter,
+        (lower, upper, mut builder): CutTable,
         tombstones: &[RangeTombstone],
-    ) -> Result<Vec<FileMeta>> {
-        let max_seq = task.all_inputs().map(|f| f.max_seq).max().unwrap_or(0);
-        let mut outputs = Vec::new();
-        for (lower, upper, mut builder) in writer.finish(tombstones) {
-            for tombstone in tombstones.iter().filter_map(|t| t.clip(lower.as_deref(), upper.as_deref())) {
-                builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
-            }
-            if builder.is_empty() {
-                continue;
-            }
-            let id = self.next_file_id();
-            let built = builder.finish()?;
-            write_table(&self.inner.fs, &self.table_path(id), &built).await?;
-            self.inner.stats.borrow_mut().table_write_bytes += built.bytes.len() as u64;
-            outputs.push(file_meta(id, task.cf, task.output_level(), &built.meta, max_seq));
+    ) -> Result<Option<FileMeta>> {
+        for tombstone in tombstones.iter().filter_map(|t| t.clip(lower.as_deref(), upper.as_deref())) {
+            builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
         }
-        self.inner.fs.sync_dir(&self.inner.dir.join(super::SST_DIR)).await?;
-        Ok(outputs)
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        let max_seq = task.all_inputs().map(|f| f.max_seq).max().unwrap_or(0);
+        let id = self.next_file_id();
+        let built = builder.finish()?;
+        write_table(&self.inner.fs, &self.table_path(id), &built).await?;
+        self.inner.stats.borrow_mut().table_write_bytes += built.bytes.len() as u64;
+        Ok(Some(file_meta(id, task.cf, task.output_level(), &built.meta, max_seq)))
     }
 
     async fn install_compaction(
@@ -263,17 +270,20 @@ fn count_discard(discard: &mut BTreeMap<u32, u64>, kind: ValueKind, value: &[u8]
 
 impl OutputWriter {
     fn new(options: TableOptions) -> Self {
-        OutputWriter { options, builder: None, lower: None, finished: Vec::new(), last_user_key: None }
+        OutputWriter { options, builder: None, lower: None, last_user_key: None, cut_any: false }
     }
 
-    /// Adds an entry; starts a new table between user keys once the current one is big enough.
-    fn add(&mut self, key: &[u8], value: &[u8], user_key: &[u8], target: u64) {
+    /// Adds an entry; once the current table is big enough, the next user key starts a new one
+    /// and the full one is returned, to be written at once.
+    fn add(&mut self, key: &[u8], value: &[u8], user_key: &[u8], target: u64) -> Option<CutTable> {
         let new_user_key = self.last_user_key.as_ref().is_none_or(|last| last.as_ref() != user_key);
         let full = self.builder.as_ref().is_some_and(|b| b.estimated_size_bytes() >= target);
+        let mut cut = None;
         if full && new_user_key {
             let builder = self.builder.take().expect("checked above");
             let upper = Bytes::copy_from_slice(user_key);
-            self.finished.push((self.lower.take(), Some(upper.clone()), builder));
+            cut = Some((self.lower.take(), Some(upper.clone()), builder));
+            self.cut_any = true;
             self.lower = Some(upper);
         }
         let options = &self.options;
@@ -281,16 +291,15 @@ impl OutputWriter {
         if new_user_key {
             self.last_user_key = Some(Bytes::copy_from_slice(user_key));
         }
+        cut
     }
 
-    /// The tables with the key range each covers; a table for tombstones alone if no entry survived.
-    fn finish(mut self, tombstones: &[RangeTombstone]) -> Vec<(Option<Bytes>, Option<Bytes>, TableBuilder)> {
-        let last = self.builder.take().or_else(|| {
-            (!tombstones.is_empty() && self.finished.is_empty()).then(|| TableBuilder::new(self.options.clone()))
-        });
-        if let Some(builder) = last {
-            self.finished.push((self.lower.take(), None, builder));
-        }
-        self.finished
+    /// The last table, unbounded above; a table for tombstones alone if no entry survived.
+    fn finish(mut self, tombstones: &[RangeTombstone]) -> Option<CutTable> {
+        let last = self
+            .builder
+            .take()
+            .or_else(|| (!tombstones.is_empty() && !self.cut_any).then(|| TableBuilder::new(self.options.clone())));
+        last.map(|builder| (self.lower.take(), None, builder))
     }
 }
