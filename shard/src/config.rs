@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use nokv_engine::compaction::picker::CompactionOptions;
 use nokv_net::server::{LiveSettings, OutputBufferLimit, ServerConfig};
 
 use crate::error::{Error, Result};
@@ -166,6 +167,36 @@ impl CacheBudget {
     }
 }
 
+/// Memory outside caches and memtables that every node has: the binary, the main and signal
+/// threads, the routing table (RSS of an idle 1-shard node 34 MiB, 2-shard 52 MiB).
+const FIXED_NODE_OVERHEAD_BYTES: u64 = 16 << 20;
+/// The same per shard: its executor thread, glommio's io_uring rings and buffers (10.5 MiB),
+/// the shard's engine and raft structures when empty.
+const FIXED_SHARD_OVERHEAD_BYTES: u64 = 18 << 20;
+
+/// What the node's memory should stay within, for INFO: the two budgets an operator sets and
+/// the overhead NoKV states on top of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryBudgets {
+    /// `cache-size`.
+    pub cache_bytes: u64,
+    /// Every shard's active and frozen memtables at `memtable-size`.
+    pub memtable_bytes: u64,
+    /// Everything else: a fixed part per node and per shard, and per shard the images a flush
+    /// (up to one memtable) and a compaction (one output table) build in memory before they
+    /// write them, and the journal's index of unflushed raft entries (40 bytes an entry, up to
+    /// twice that while its deque grows: at most half the memtable budget, as a memtable entry
+    /// costs more than 160 bytes).
+    pub overhead_bytes: u64,
+}
+
+impl MemoryBudgets {
+    /// The three together: what RSS should stay below.
+    pub fn total_bytes(&self) -> u64 {
+        self.cache_bytes + self.memtable_bytes + self.overhead_bytes
+    }
+}
+
 /// Everything a node needs to start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
@@ -272,6 +303,16 @@ impl NodeConfig {
     pub fn memtable_budget_total_bytes(&self) -> u64 {
         let per_shard = self.memtable_size_bytes.saturating_mul(1 + MAX_FROZEN_MEMTABLES as u64);
         per_shard.saturating_mul(self.shard_count() as u64)
+    }
+
+    /// The budgets and the stated overhead (see [`MemoryBudgets::overhead_bytes`]).
+    pub fn memory_budgets(&self) -> MemoryBudgets {
+        let shards = self.shard_count() as u64;
+        let memtable_bytes = self.memtable_budget_total_bytes();
+        let compaction_output_bytes = CompactionOptions::default().target_file_size_bytes;
+        let per_shard = FIXED_SHARD_OVERHEAD_BYTES + self.memtable_size_bytes + compaction_output_bytes;
+        let overhead_bytes = FIXED_NODE_OVERHEAD_BYTES + per_shard.saturating_mul(shards) + memtable_bytes / 2;
+        MemoryBudgets { cache_bytes: self.cache_size_total_bytes(), memtable_bytes, overhead_bytes }
     }
 
     /// The connection loop's options this node starts with.
