@@ -14,13 +14,17 @@
 //! client-output-buffer-limit = "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60"
 //! shards = 0                  # 0: one per CPU
 //! gc-life-time = 600          # seconds old MVCC versions stay readable; 0: no MVCC GC
+//! cache-size = "512mb"        # block and row caches of all shards; default 128mb per shard
+//! memtable-size = "64mb"      # per shard; a shard holds up to 3 (1 active, 2 frozen)
 //! ```
+//!
+//! Memory sizes take Redis's units (`512mb`, `1gb`, `1000k`) or a plain byte count.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use nokv_shard::{AppendFsync, NodeConfig};
+use nokv_shard::{AppendFsync, NodeConfig, parse_memory};
 use serde::Deserialize;
 
 /// NoKV: a durable, Redis-compatible key-value server. With no arguments it serves
@@ -63,6 +67,13 @@ pub struct Cli {
     /// Seconds an overwritten MVCC version stays readable before GC may drop it; 0: no GC.
     #[arg(long)]
     pub gc_life_time: Option<u64>,
+    /// Total budget of the block and row caches of all shards, e.g. 512mb (default: 128mb per
+    /// shard).
+    #[arg(long)]
+    pub cache_size: Option<String>,
+    /// Memtable size per shard, e.g. 64mb; a shard holds up to three (one active, two flushing).
+    #[arg(long)]
+    pub memtable_size: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +93,27 @@ struct FileConfig {
     client_output_buffer_limit: Option<String>,
     #[serde(rename = "gc-life-time")]
     gc_life_time: Option<u64>,
+    #[serde(rename = "cache-size")]
+    cache_size: Option<MemoryValue>,
+    #[serde(rename = "memtable-size")]
+    memtable_size: Option<MemoryValue>,
+}
+
+/// A memory size in the file: a byte count or text with a unit (`"512mb"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum MemoryValue {
+    Bytes(u64),
+    Text(String),
+}
+
+impl MemoryValue {
+    fn into_text(self) -> String {
+        match self {
+            MemoryValue::Bytes(bytes) => bytes.to_string(),
+            MemoryValue::Text(text) => text,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,12 +146,18 @@ pub fn load(cli: Cli) -> anyhow::Result<NodeConfig> {
     apply_tuning(&mut config, file.appendfsync, file.maxclients, file.timeout, file.shards)?;
     apply_client_limits(&mut config, file.protected_mode, file.client_output_buffer_limit)?;
     config.gc_life_time_secs = file.gc_life_time.unwrap_or(config.gc_life_time_secs);
+    apply_budgets(
+        &mut config,
+        file.cache_size.map(MemoryValue::into_text),
+        file.memtable_size.map(MemoryValue::into_text),
+    )?;
     let bind =
         (!cli.bind.is_empty()).then(|| cli.bind.iter().flat_map(|b| b.split_whitespace()).map(str::to_owned).collect());
     apply(&mut config, cli.port, bind, cli.dir, cli.requirepass)?;
     apply_tuning(&mut config, cli.appendfsync, cli.maxclients, cli.timeout, cli.shards)?;
     apply_client_limits(&mut config, cli.protected_mode, cli.client_output_buffer_limit)?;
     config.gc_life_time_secs = cli.gc_life_time.unwrap_or(config.gc_life_time_secs);
+    apply_budgets(&mut config, cli.cache_size, cli.memtable_size)?;
     config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(config)
 }
@@ -193,6 +231,26 @@ fn apply_client_limits(
     Ok(())
 }
 
+fn apply_budgets(
+    config: &mut NodeConfig,
+    cache_size: Option<String>,
+    memtable_size: Option<String>,
+) -> anyhow::Result<()> {
+    if let Some(text) = cache_size {
+        config.cache_size_bytes = Some(memory_value("cache-size", &text)?);
+    }
+    if let Some(text) = memtable_size {
+        config.memtable_size_bytes = memory_value("memtable-size", &text)?;
+    }
+    Ok(())
+}
+
+/// Redis's memory syntax, with Redis's complaint about anything else.
+fn memory_value(name: &str, text: &str) -> anyhow::Result<u64> {
+    parse_memory(text)
+        .with_context(|| format!("invalid {name} {text:?}: argument must be a memory value (e.g. 512mb, 1gb)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +310,26 @@ mod tests {
         let file = path.to_str().expect("utf-8");
         assert_eq!(load(cli(&[file])).expect("file").gc_life_time_secs, 30);
         assert_eq!(load(cli(&[file, "--gc-life-time", "0"])).expect("flag").gc_life_time_secs, 0);
+    }
+
+    #[test]
+    fn memory_budgets_from_file_and_flags() {
+        let defaults = load(cli(&["--shards", "2"])).expect("defaults");
+        assert_eq!((defaults.cache_size_total_bytes(), defaults.memtable_size_bytes), (288 << 20, 64 << 20));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("nokv.toml");
+        std::fs::write(&path, "cache-size = \"1gb\"\nmemtable-size = 33554432\n").expect("write");
+        let file = path.to_str().expect("utf-8");
+        let config = load(cli(&[file])).expect("file");
+        assert_eq!((config.cache_size_bytes, config.memtable_size_bytes), (Some(1 << 30), 32 << 20));
+        let config = load(cli(&[file, "--cache-size", "512MB", "--memtable-size", "16mb"])).expect("flags");
+        assert_eq!((config.cache_size_bytes, config.memtable_size_bytes), (Some(512 << 20), 16 << 20));
+        let error = load(cli(&["--cache-size", "lots"])).expect_err("not a size");
+        assert!(error.to_string().contains("invalid cache-size \"lots\": argument must be a memory value"), "{error}");
+        let error = load(cli(&["--memtable-size", "100kb"])).expect_err("too small");
+        assert!(error.to_string().contains("memtable-size"), "{error}");
+        let error = load(cli(&["--shards", "4", "--cache-size", "2mb"])).expect_err("too small per shard");
+        assert!(error.to_string().contains("cache-size: must be at least 1mb per shard"), "{error}");
     }
 
     #[test]

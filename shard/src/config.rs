@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use nokv_engine::compaction::picker::CompactionOptions;
 use nokv_net::server::{LiveSettings, OutputBufferLimit, ServerConfig};
 
 use crate::error::{Error, Result};
@@ -120,6 +121,79 @@ pub fn parse_memory(text: &str) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(multiplier)
 }
 
+/// Smallest `memtable-size`, and smallest `cache-size` per shard.
+const MIN_BUDGET_BYTES: u64 = 1 << 20;
+/// Largest `memtable-size`: a flush writes the whole memtable in one go.
+const MAX_MEMTABLE_BYTES: u64 = 4 << 30;
+/// `cache-size` per shard when it is not set: the block and row caches of 64 MiB each every
+/// shard had before the option existed.
+pub const DEFAULT_CACHE_BYTES_PER_SHARD: u64 = 128 << 20;
+/// Frozen memtables a shard keeps before writes wait for a flush (the engine's
+/// `max_frozen_memtables`; with the active one they make the memtable budget).
+pub const MAX_FROZEN_MEMTABLES: usize = 2;
+
+/// One shard's cache budgets, split from its part of `cache-size` 1 : 1 (block : row).
+///
+/// Why this split: the row cache answers a repeated point read (GET, the common Redis command)
+/// with one hash lookup and holds only the row, where the block cache holds a whole 4 KiB block
+/// per hot key; the block cache serves everything else (scans, large values in the value log,
+/// keys the row cache has evicted), so neither can be dropped without losing a workload.
+///
+/// Table indexes and bloom filters are not in `cache-size`: the engine holds them for every
+/// open table (a budget for them was a cliff, see `nokv_engine::cache`). They grow with the
+/// data, about 1.5% of it with 1 KiB values and 3-4% with 100 B values, and INFO memory reports
+/// them as `nokv_table_meta_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheBudget {
+    /// Data blocks and value-log records.
+    pub block_bytes: u64,
+    /// Newest values of recently written or read keys.
+    pub row_bytes: u64,
+}
+
+impl CacheBudget {
+    /// Splits one shard's budget 1 : 1; the parts add up to `shard_bytes`.
+    pub fn split(shard_bytes: u64) -> CacheBudget {
+        let block_bytes = shard_bytes / 2;
+        CacheBudget { block_bytes, row_bytes: shard_bytes - block_bytes }
+    }
+
+    /// The budgets together.
+    pub fn total_bytes(&self) -> u64 {
+        self.block_bytes + self.row_bytes
+    }
+}
+
+/// Memory outside caches and memtables that every node has: the binary, the main and signal
+/// threads, the routing table (RSS of an idle 1-shard node 34 MiB, 2-shard 52 MiB).
+const FIXED_NODE_OVERHEAD_BYTES: u64 = 16 << 20;
+/// The same per shard: its executor thread, glommio's io_uring rings and buffers (10.5 MiB),
+/// the shard's engine and raft structures when empty.
+const FIXED_SHARD_OVERHEAD_BYTES: u64 = 18 << 20;
+
+/// What the node's memory should stay within, for INFO: the two budgets an operator sets and
+/// the overhead NoKV states on top of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryBudgets {
+    /// `cache-size`.
+    pub cache_bytes: u64,
+    /// Every shard's active and frozen memtables at `memtable-size`.
+    pub memtable_bytes: u64,
+    /// Everything else: a fixed part per node and per shard, and per shard the images a flush
+    /// (up to one memtable) and a compaction (one output table) build in memory before they
+    /// write them, and the journal's index of unflushed raft entries (40 bytes an entry, up to
+    /// twice that while its deque grows: at most half the memtable budget, as a memtable entry
+    /// costs more than 160 bytes).
+    pub overhead_bytes: u64,
+}
+
+impl MemoryBudgets {
+    /// The three together: what RSS should stay below.
+    pub fn total_bytes(&self) -> u64 {
+        self.cache_bytes + self.memtable_bytes + self.overhead_bytes
+    }
+}
+
 /// Everything a node needs to start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
@@ -149,12 +223,13 @@ pub struct NodeConfig {
     pub slowlog_log_slower_than_us: i64,
     /// SLOWLOG length (`slowlog-max-len`).
     pub slowlog_max_len: u64,
-    /// Block cache per shard.
-    pub block_cache_bytes: u64,
-    /// Memtable size per shard.
+    /// The node's total cache budget (`cache-size`): block and row caches of all
+    /// shards together, split evenly across shards and within a shard by [`CacheBudget`].
+    /// `None`: [`DEFAULT_CACHE_BYTES_PER_SHARD`] per shard.
+    pub cache_size_bytes: Option<u64>,
+    /// Memtable size per shard (`memtable-size`): a memtable is frozen and flushed at this size;
+    /// a shard holds its active memtable and up to [`MAX_FROZEN_MEMTABLES`] frozen ones.
     pub memtable_size_bytes: u64,
-    /// Row cache per shard: the newest value of recently written or read keys.
-    pub row_cache_bytes: u64,
     /// MVCC versions stay readable this long after they are overwritten (`gc-life-time`,
     /// TiDB's `tikv_gc_life_time`); 0 turns MVCC garbage collection off.
     pub gc_life_time_secs: u64,
@@ -176,9 +251,8 @@ impl Default for NodeConfig {
             regions_per_shard: 4,
             slowlog_log_slower_than_us: 10_000,
             slowlog_max_len: 128,
-            block_cache_bytes: 64 << 20,
+            cache_size_bytes: None,
             memtable_size_bytes: 64 << 20,
-            row_cache_bytes: 64 << 20,
             gc_life_time_secs: 600,
         }
     }
@@ -200,10 +274,42 @@ impl NodeConfig {
         if self.shards > 256 {
             return invalid("shards", "at most 256");
         }
-        if self.memtable_size_bytes < 1 << 20 {
-            return invalid("memtable-size", "must be at least 1 MiB");
+        if self.memtable_size_bytes < MIN_BUDGET_BYTES || self.memtable_size_bytes > MAX_MEMTABLE_BYTES {
+            return invalid("memtable-size", "must be between 1mb and 4gb");
+        }
+        if self.cache_size_bytes.is_some_and(|total| total / (self.shard_count() as u64) < MIN_BUDGET_BYTES) {
+            let reason = format!("must be at least 1mb per shard ({} shards)", self.shard_count());
+            return Err(Error::Config { name: "cache-size", reason });
         }
         Ok(())
+    }
+
+    /// `cache-size`: the node's total cache budget in bytes.
+    pub fn cache_size_total_bytes(&self) -> u64 {
+        let shards = self.shard_count() as u64;
+        self.cache_size_bytes.unwrap_or(DEFAULT_CACHE_BYTES_PER_SHARD.saturating_mul(shards))
+    }
+
+    /// One shard's part of `cache-size`.
+    pub fn shard_cache_budget(&self) -> CacheBudget {
+        CacheBudget::split(self.cache_size_total_bytes() / self.shard_count() as u64)
+    }
+
+    /// The memory the memtables of all shards may hold: each shard's active memtable and its
+    /// frozen ones waiting for their flush.
+    pub fn memtable_budget_total_bytes(&self) -> u64 {
+        let per_shard = self.memtable_size_bytes.saturating_mul(1 + MAX_FROZEN_MEMTABLES as u64);
+        per_shard.saturating_mul(self.shard_count() as u64)
+    }
+
+    /// The budgets and the stated overhead (see [`MemoryBudgets::overhead_bytes`]).
+    pub fn memory_budgets(&self) -> MemoryBudgets {
+        let shards = self.shard_count() as u64;
+        let memtable_bytes = self.memtable_budget_total_bytes();
+        let compaction_output_bytes = CompactionOptions::default().target_file_size_bytes;
+        let per_shard = FIXED_SHARD_OVERHEAD_BYTES + self.memtable_size_bytes + compaction_output_bytes;
+        let overhead_bytes = FIXED_NODE_OVERHEAD_BYTES + per_shard.saturating_mul(shards) + memtable_bytes / 2;
+        MemoryBudgets { cache_bytes: self.cache_size_total_bytes(), memtable_bytes, overhead_bytes }
     }
 
     /// The connection loop's options this node starts with.
@@ -384,6 +490,21 @@ mod tests {
         assert_eq!((config.port, config.appendfsync), (6379, AppendFsync::Always));
         assert_eq!(AppendFsync::parse("EVERYSEC"), Some(AppendFsync::Everysec));
         assert_eq!(AppendFsync::parse("sometimes"), None);
+    }
+
+    #[test]
+    fn cache_budget_keeps_the_old_defaults_and_splits_evenly() {
+        let config = NodeConfig { shards: 2, ..NodeConfig::default() };
+        assert_eq!(config.cache_size_total_bytes(), 256 << 20);
+        let budget = config.shard_cache_budget();
+        assert_eq!((budget.block_bytes, budget.row_bytes), (64 << 20, 64 << 20));
+        assert_eq!(config.memtable_budget_total_bytes(), 2 * 3 * (64 << 20));
+        let config = NodeConfig { shards: 3, cache_size_bytes: Some(512 << 20), ..NodeConfig::default() };
+        let budget = config.shard_cache_budget();
+        assert_eq!(budget.total_bytes(), (512 << 20) / 3);
+        assert!(budget.row_bytes.abs_diff(budget.block_bytes) <= 1);
+        let tiny = NodeConfig { shards: 4, cache_size_bytes: Some(3 << 20), ..NodeConfig::default() };
+        assert!(tiny.validate().expect_err("too small").to_string().contains("cache-size"));
     }
 
     #[test]

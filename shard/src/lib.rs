@@ -28,6 +28,8 @@ pub mod stats;
 pub mod store;
 pub mod value;
 
-pub use config::{AppendFsync, ClientOutputBufferLimits, NodeConfig, RuntimeConfig};
+pub use config::{
+    AppendFsync, CacheBudget, ClientOutputBufferLimits, MemoryBudgets, NodeConfig, RuntimeConfig, parse_memory,
+};
 pub use error::{Error, Result};
 pub use runtime::run;

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use glommio::{Latency, LocalExecutorPoolBuilder, PoolPlacement, Shares};
+use nokv_engine::cache::CacheOptions;
 use nokv_engine::io::dma::DmaFs;
 use nokv_engine::journal::{Journal, JournalOptions};
 use nokv_engine::{Engine, EngineOptions};
@@ -27,7 +28,7 @@ use nokv_txn::row_cache::RowCache;
 use nokv_txn::tso::{Tso, TsoOptions};
 
 use crate::call::{CoreCall, CoreReply};
-use crate::config::{AppendFsync, NodeConfig, RuntimeConfig};
+use crate::config::{AppendFsync, MAX_FROZEN_MEMTABLES, NodeConfig, RuntimeConfig};
 use crate::core::{Core, NodeShared};
 use crate::error::{Error, Result};
 use crate::gc::{InFlight, MvccGc};
@@ -203,8 +204,13 @@ fn run_id() -> String {
 }
 
 fn engine_options(config: &NodeConfig) -> EngineOptions {
-    let mut options = EngineOptions { memtable_size_bytes: config.memtable_size_bytes, ..Default::default() };
-    options.cache.block_cache_bytes = config.block_cache_bytes;
+    let budget = config.shard_cache_budget();
+    let mut options = EngineOptions {
+        memtable_size_bytes: config.memtable_size_bytes,
+        max_frozen_memtables: MAX_FROZEN_MEMTABLES,
+        ..Default::default()
+    };
+    options.cache = CacheOptions { block_cache_bytes: budget.block_bytes };
     nokv_txn::mvcc::tune_engine_options(&mut options);
     options
 }
@@ -220,7 +226,7 @@ async fn core_main(startup: Startup) -> Result<()> {
     let journal = Rc::new(Journal::open(fs, &core_dir.join("journal"), JournalOptions::default()).await?);
     let raft_config = RaftConfig { sync_log: config.appendfsync == AppendFsync::Always, ..RaftConfig::default() };
     let regions: Vec<u64> = node.map.regions_of_core(core_id).map(|r| r.id).collect();
-    let rows = Rc::new(RowCache::new(config.row_cache_bytes));
+    let rows = Rc::new(RowCache::new(config.shard_cache_budget().row_bytes));
     let applier = Applier::new(engine.clone(), rows.clone());
     let raft = RaftStore::open(journal.clone(), applier, raft_config, &regions).await.map_err(|e| Error::Io {
         what: format!("opening raft groups of core {core_id}"),

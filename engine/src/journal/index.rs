@@ -15,6 +15,9 @@ use bytes::Bytes;
 use super::format::{EntryMeta, RecordBody};
 use crate::error::{Error, Result};
 
+/// A region's entry deque is shrunk after a compaction only above this capacity.
+const SHRINK_MIN_CAPACITY: usize = 1024;
+
 /// Where a framed record lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RecordLocation {
@@ -92,6 +95,11 @@ impl RegionLog {
         let dropped = (index - self.first_index).min(self.entries.len() as u64) as usize;
         self.entries.drain(..dropped);
         self.first_index = index;
+        // A deque keeps the capacity of its longest moment; the entries between two flushes
+        // can number millions (40 bytes each), so give back what the next ones will not need.
+        if self.entries.capacity() > SHRINK_MIN_CAPACITY && self.entries.capacity() > 4 * self.entries.len() {
+            self.entries.shrink_to(2 * self.entries.len());
+        }
     }
 
     fn set_state(&mut self, key: &Bytes, value: &Option<Bytes>, segment: u64) {
@@ -125,6 +133,12 @@ impl JournalIndex {
             }
             RecordBody::Compact { region_id, index } => self.compact_to(*region_id, *index),
         }
+    }
+
+    /// Bytes the entry locations take (their deques' capacity).
+    pub fn entry_capacity_bytes(&self) -> u64 {
+        let entries: usize = self.regions.values().map(|region| region.entries.capacity()).sum();
+        (entries * std::mem::size_of::<EntryLocation>()) as u64
     }
 
     /// Drops entries of `region_id` below `index`.
@@ -244,6 +258,18 @@ mod tests {
         assert_eq!(index.first_index(1), None);
         index.apply(&entries(1, 20, 1, 3), location(3));
         assert_eq!(index.first_index(1), Some(20));
+    }
+
+    #[test]
+    fn compaction_gives_back_the_capacity_of_a_long_log() {
+        let mut index = JournalIndex::default();
+        index.apply(&entries(1, 1, 100_000, 1), location(1));
+        let long_bytes = index.entry_capacity_bytes();
+        assert!(long_bytes >= 100_000 * std::mem::size_of::<EntryLocation>() as u64);
+        index.compact_to(1, 99_991);
+        assert!(index.entry_capacity_bytes() < long_bytes / 100, "{}", index.entry_capacity_bytes());
+        assert_eq!((index.first_index(1), index.last_index(1)), (Some(99_991), Some(100_000)));
+        assert_eq!(index.term(1, 99_995), Some(1));
     }
 
     #[test]

@@ -306,6 +306,12 @@ impl<F: FileSystem> Journal<F> {
         self.segments.borrow().keys().copied().collect()
     }
 
+    /// Memory the in-memory index of live entries takes: 40 bytes per entry not yet compacted
+    /// (for the raft log, an entry not yet flushed by the engine).
+    pub fn index_bytes(&self) -> u64 {
+        self.index.borrow().entry_capacity_bytes()
+    }
+
     /// Marks entries of `region_id` below `index` as no longer needed. Takes effect in memory
     /// at once; the command is written with the next batch.
     pub fn compact_to(&self, region_id: u64, index: u64) {

@@ -14,7 +14,9 @@
 //! recorded latency values, so the merged histograms give exact node-wide percentiles.
 //! `used_memory` is the process's resident set (there is no allocator accounting), so
 //! `mem_fragmentation_ratio` is 1; `used_memory_dataset` is what the engines hold (memtables
-//! and caches). `expires` in the keyspace line is 0: expiring keys are not counted.
+//! and the block, index and row caches). The `nokv_*_budget_bytes` fields are the configured
+//! budgets next to their use, and `nokv_memory_budget_bytes` adds the stated overhead (see
+//! `MemoryBudgets`): what RSS should stay below. `expires` in the keyspace line is 0: expiring keys are not counted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{Display, Write as _};
@@ -27,6 +29,7 @@ use nokv_net::frame::Reply;
 
 use super::connection::REDIS_VERSION;
 use crate::call::Fanout;
+use crate::config::MemoryBudgets;
 use crate::core::Core;
 use crate::stats::{CommandStat, latency_histogram, unix_time_us};
 
@@ -361,6 +364,8 @@ pub struct ServerFacts {
     pub regions: usize,
     /// Live keys; `None` when a core could not count.
     pub keys: Option<u64>,
+    /// The memory budgets and stated overhead.
+    pub budgets: MemoryBudgets,
 }
 
 /// Everything the renderer needs: the node's figures, the process's and the server's facts.
@@ -483,6 +488,8 @@ fn memory_section(snapshot: &InfoSnapshot) -> String {
     let used = process.rss_bytes;
     let peak = process.peak_rss_bytes.max(used);
     let dataset = (snapshot.node.counter("memtable_bytes") + snapshot.node.counter("cache_bytes")).min(used);
+    let budgets = &snapshot.facts.budgets;
+    let table_meta_bytes = snapshot.node.counter("table_meta_bytes");
     let percent = |part: u64, whole: u64| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
     let mut section = Section::new("Memory");
     section
@@ -525,7 +532,14 @@ fn memory_section(snapshot: &InfoSnapshot) -> String {
         .field("mem_allocator", "libc")
         .zeros(&["active_defrag_running", "lazyfree_pending_objects", "lazyfreed_objects"])
         .field("nokv_memtable_bytes", snapshot.node.counter("memtable_bytes"))
-        .field("nokv_cache_bytes", snapshot.node.counter("cache_bytes"));
+        .field("nokv_memtable_budget_bytes", budgets.memtable_bytes)
+        .field("nokv_cache_bytes", snapshot.node.counter("cache_bytes"))
+        .field("nokv_cache_budget_bytes", budgets.cache_bytes)
+        .field("nokv_journal_index_bytes", snapshot.node.counter("journal_index_bytes"))
+        .field("nokv_overhead_budget_bytes", budgets.overhead_bytes)
+        // Table indexes and filters have no budget: they follow the data on disk.
+        .field("nokv_table_meta_bytes", table_meta_bytes)
+        .field("nokv_memory_budget_bytes", budgets.total_bytes() + table_meta_bytes);
     section.text
 }
 
@@ -776,7 +790,11 @@ pub fn core_figures(core: &Rc<Core>) -> CoreFigures {
     let cache = engine.cache_stats();
     put("memtable_bytes", engine.memtable_bytes());
     put("disk_error_cores", u64::from(core.store.disk_error().is_some()));
-    put("cache_bytes", cache.block_bytes_used + cache.index_bytes_used);
+    // The caches `cache-size` budgets (blocks, rows), and the table metadata held beside them.
+    let rows = core.store.rows().stats();
+    put("cache_bytes", cache.block_bytes_used + rows.weight_bytes);
+    put("table_meta_bytes", cache.index_bytes_used);
+    put("journal_index_bytes", core.store.raft().journal().index_bytes());
     let commands = core.stats.borrow().commands().iter().map(|(name, stat)| CommandFigures::of(name, stat)).collect();
     CoreFigures { counters, shard_line: shard_line(core), commands }
 }
@@ -864,6 +882,7 @@ pub async fn info(core: &Rc<Core>, args: &[Bytes]) -> Reply {
         shards: core.mesh.cores(),
         regions: core.map().regions().len(),
         keys,
+        budgets: shared.config.node.memory_budgets(),
     };
     let snapshot = InfoSnapshot { node, process: ProcessFigures::read(), facts };
     Reply::Verbatim { format: *b"txt", text: Bytes::from(render(&snapshot, &sections)) }

@@ -172,6 +172,8 @@ const PARAMETERS: &[&str] = &[
     "enable-debug-command",
     "shards",
     "gc-life-time",
+    "cache-size",
+    "memtable-size",
 ];
 
 /// The parameters CONFIG SET changes at run time.
@@ -214,6 +216,8 @@ fn parameter_value(core: &Core, name: &str) -> String {
         "client-query-buffer-limit" => return limits.client_query_buffer_limit.to_string(),
         "shards" => return core.mesh.cores().to_string(),
         "gc-life-time" => return node.gc_life_time_secs.to_string(),
+        "cache-size" => return node.cache_size_total_bytes().to_string(),
+        "memtable-size" => return node.memtable_size_bytes.to_string(),
         "appendonly" | "latency-tracking" | "replica-read-only" | "dynamic-hz" => "yes",
         "appendfilename" => "appendonly.aof",
         "dbfilename" => "dump.rdb",
