@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn memory_budgets_from_file_and_flags() {
         let defaults = load(cli(&["--shards", "2"])).expect("defaults");
-        assert_eq!((defaults.cache_size_total_bytes(), defaults.memtable_size_bytes), (288 << 20, 64 << 20));
+        assert_eq!((defaults.cache_size_total_bytes(), defaults.memtable_size_bytes), (256 << 20, 64 << 20));
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("nokv.toml");
         std::fs::write(&path, "cache-size = \"1gb\"\nmemtable-size = 33554432\n").expect("write");
