@@ -14,7 +14,7 @@ const MEMTABLE_BYTES: u64 = 1 << 20;
 /// L0 files written before the background task starts: enough for an L0 compaction.
 const L0_FILES: usize = 4;
 /// Each L0 file holds this many small entries; the compaction merges all of them.
-const KEYS_PER_FILE: usize = 10_000;
+const KEYS_PER_FILE: usize = 5_000;
 /// Values of the puts made while the compaction runs: a few of them fill a memtable.
 const LARGE_VALUE_BYTES: u64 = 64 << 10;
 /// Generous: the test takes well under a second when nothing hangs.
