@@ -118,9 +118,6 @@ pub struct Store {
     gc: Rc<MvccGc<DmaFs>>,
 }
 
-/// Latch slots per core (a power of two; collisions only serialise unrelated keys).
-const LATCH_SLOTS: usize = 4096;
-
 impl Store {
     /// Builds the store of a core.
     pub fn new(
@@ -132,7 +129,7 @@ impl Store {
         gc: Rc<MvccGc<DmaFs>>,
     ) -> Store {
         let max_ts = map.regions().iter().map(|r| (r.id, MaxTs::new(TimeStamp::ZERO))).collect();
-        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts, rows, gc }
+        Store { engine, raft, tso, latches: Latches::new(), map, max_ts, rows, gc }
     }
 
     /// MVCC garbage collection (safe point, statistics).
