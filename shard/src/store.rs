@@ -83,11 +83,13 @@ impl Applier {
 impl StateMachine for Applier {
     type Output = ApplyOutput;
 
-    async fn apply(&self, region_id: u64, index: u64, _term: u64, data: &[u8]) -> ApplyOutput {
+    async fn apply(&self, region_id: u64, index: u64, _term: u64, data: &Bytes) -> ApplyOutput {
         if data.is_empty() {
             return Ok(());
         }
-        let batch = WriteBatch::decode(data).map_err(|e| e.to_string())?;
+        // Slices of the entry, not copies: the memtable and the row cache keep the values, and
+        // with them the entry's buffer (about one key longer than the values it holds).
+        let batch = WriteBatch::decode_shared(data).map_err(|e| e.to_string())?;
         match self.engine.apply(region_id, index, &batch).await {
             Ok(_) => {
                 self.rows.observe(&batch);
