@@ -205,7 +205,11 @@ impl<F: FileSystem> Journal<F> {
     /// unknown). The caller that becomes the writer returns only once nothing is staged, so
     /// under continuous load one caller keeps writing for the others (and keeps the pipeline
     /// full).
-    pub async fn append(&self, batch: JournalBatch, sync: bool) -> Result<()> {
+    ///
+    /// The batch may be shared (`Rc`), so that a caller that must write it again after a
+    /// failure keeps it without a copy.
+    pub async fn append(&self, batch: impl Into<Rc<JournalBatch>>, sync: bool) -> Result<()> {
+        let batch = batch.into();
         if let Some(error) = self.queue.borrow().closed_error() {
             return Err(error);
         }
