@@ -92,7 +92,7 @@ impl WriteBatch {
 
     /// Encodes the batch.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.ops.len() * 32);
+        let mut out = Vec::with_capacity(self.encoded_bound_bytes());
         out.push(FORMAT_VERSION);
         put_varint(&mut out, self.ops.len() as u64);
         for op in &self.ops {
@@ -105,23 +105,47 @@ impl WriteBatch {
         out
     }
 
-    /// Decodes a batch; malformed input is `Corruption`.
-    pub fn decode(input: &[u8]) -> Result<WriteBatch> {
-        let corrupt = |detail: &str| Error::corruption("write batch", detail);
-        let mut reader = Reader::new(input);
-        if reader.u8() != Some(FORMAT_VERSION) {
-            return Err(corrupt("unknown version"));
-        }
-        let count = reader.varint().ok_or_else(|| corrupt("truncated count"))?;
-        let mut ops = Vec::with_capacity(count.min(1024) as usize);
-        for _ in 0..count {
-            ops.push(decode_op(&mut reader).ok_or_else(|| corrupt("truncated or unknown operation"))?);
-        }
-        if !reader.is_empty() {
-            return Err(corrupt("trailing bytes"));
-        }
-        Ok(WriteBatch { ops })
+    /// An upper bound of the encoded size, so that `encode` allocates once.
+    fn encoded_bound_bytes(&self) -> usize {
+        // version + count, and per op: kind + cf + two varint lengths of at most 10 bytes each.
+        let fixed = 1 + 10 + self.ops.len() * 22;
+        self.ops.iter().fold(fixed, |sum, op| {
+            sum + match op {
+                WriteOp::Put { key, value, .. } => key.len() + value.len(),
+                WriteOp::Delete { key, .. } => key.len(),
+                WriteOp::DeleteRange { start, end, .. } => start.len() + end.len(),
+            }
+        })
     }
+
+    /// Decodes a batch into copies of its keys and values; malformed input is `Corruption`.
+    pub fn decode(input: &[u8]) -> Result<WriteBatch> {
+        decode_with(input, Bytes::copy_from_slice)
+    }
+
+    /// Decodes a batch whose keys and values are slices of `input` (no copies; they keep
+    /// `input`'s buffer alive); malformed input is `Corruption`.
+    pub fn decode_shared(input: &Bytes) -> Result<WriteBatch> {
+        decode_with(input, |part| input.slice_ref(part))
+    }
+}
+
+/// Decodes a batch, turning each key and value of `input` into `Bytes` with `to_bytes`.
+fn decode_with(input: &[u8], to_bytes: impl Fn(&[u8]) -> Bytes) -> Result<WriteBatch> {
+    let corrupt = |detail: &str| Error::corruption("write batch", detail);
+    let mut reader = Reader::new(input);
+    if reader.u8() != Some(FORMAT_VERSION) {
+        return Err(corrupt("unknown version"));
+    }
+    let count = reader.varint().ok_or_else(|| corrupt("truncated count"))?;
+    let mut ops = Vec::with_capacity(count.min(1024) as usize);
+    for _ in 0..count {
+        ops.push(decode_op(&mut reader, &to_bytes).ok_or_else(|| corrupt("truncated or unknown operation"))?);
+    }
+    if !reader.is_empty() {
+        return Err(corrupt("trailing bytes"));
+    }
+    Ok(WriteBatch { ops })
 }
 
 fn encode_op(out: &mut Vec<u8>, kind: u8, cf: Cf, key: &[u8], second: Option<&Bytes>) {
@@ -133,14 +157,14 @@ fn encode_op(out: &mut Vec<u8>, kind: u8, cf: Cf, key: &[u8], second: Option<&By
     }
 }
 
-fn decode_op(reader: &mut Reader<'_>) -> Option<WriteOp> {
+fn decode_op(reader: &mut Reader<'_>, to_bytes: impl Fn(&[u8]) -> Bytes) -> Option<WriteOp> {
     let kind = reader.u8()?;
     let cf = Cf::from_id(reader.u8()?)?;
-    let key = Bytes::copy_from_slice(reader.length_prefixed()?);
+    let key = to_bytes(reader.length_prefixed()?);
     match kind {
-        0 => Some(WriteOp::Put { cf, key, value: Bytes::copy_from_slice(reader.length_prefixed()?) }),
+        0 => Some(WriteOp::Put { cf, key, value: to_bytes(reader.length_prefixed()?) }),
         1 => Some(WriteOp::Delete { cf, key }),
-        2 => Some(WriteOp::DeleteRange { cf, start: key, end: Bytes::copy_from_slice(reader.length_prefixed()?) }),
+        2 => Some(WriteOp::DeleteRange { cf, start: key, end: to_bytes(reader.length_prefixed()?) }),
         _ => None,
     }
 }
@@ -159,5 +183,30 @@ mod tests {
             assert!(WriteBatch::decode(&encoded[..cut]).is_err());
         }
         assert!(WriteBatch::decode(&[1, 1, 9, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn shared_decode_slices_the_input_instead_of_copying() {
+        let mut batch = WriteBatch::new();
+        batch.put(Cf::Write, "key", vec![7u8; 300]).delete(Cf::Lock, "key").delete_range(Cf::Default, "a", "z");
+        let encoded = Bytes::from(batch.encode());
+        let decoded = WriteBatch::decode_shared(&encoded).expect("decode");
+        assert_eq!(decoded, batch);
+        let WriteOp::Put { value, .. } = &decoded.ops()[0] else { panic!("first op is a put") };
+        let inside = encoded.as_ptr_range();
+        assert!(inside.contains(&value.as_ptr()), "the value points into the encoded buffer");
+        for cut in 0..encoded.len() {
+            assert!(WriteBatch::decode_shared(&encoded.slice(..cut)).is_err());
+        }
+    }
+
+    #[test]
+    fn encoding_fits_its_bound_whatever_the_lengths() {
+        let mut batch = WriteBatch::new();
+        batch.put(Cf::Default, vec![1u8; 200], vec![2u8; 70_000]).delete(Cf::Write, vec![3u8; 130]);
+        batch.delete_range(Cf::Lock, vec![4u8; 128], vec![5u8; 20_000]);
+        let encoded = batch.encode();
+        assert!(encoded.len() <= batch.encoded_bound_bytes());
+        assert_eq!(encoded.capacity(), batch.encoded_bound_bytes(), "one allocation, never grown");
     }
 }

@@ -63,7 +63,7 @@ type ApplyWork<F, O> = (Rc<Region<F, O>>, Vec<Entry>);
 
 /// A round between its collect and its advance: the journal batch to persist and the readies.
 pub(crate) struct StuckRound<F: FileSystem, O> {
-    batch: JournalBatch,
+    batch: Rc<JournalBatch>,
     sync: bool,
     pending: Vec<PendingReady<F, O>>,
 }
@@ -116,12 +116,14 @@ where
         if !batch.is_empty() {
             add_dirty_states(&regions, &mut batch);
         }
+        let batch = Rc::new(batch);
         self.persist_and_apply(StuckRound { batch, sync: self.config.sync_log && must_sync, pending }).await
     }
 
     /// Steps 2 to 4. A failed journal write keeps the round for a retry (see the module doc).
     async fn persist_and_apply(&self, round: StuckRound<F, S::Output>) -> Result<()> {
         if !round.batch.is_empty() {
+            // Shared, not copied: a failed write keeps the round's batch for the retry.
             if let Err(error) = self.journal.append(round.batch.clone(), round.sync).await {
                 return Err(self.keep_stuck(round, &error));
             }

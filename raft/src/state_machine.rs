@@ -3,6 +3,8 @@
 
 use std::future::Future;
 
+use bytes::Bytes;
+
 /// Applies a region's committed entries, in log order.
 ///
 /// Contract:
@@ -18,8 +20,9 @@ pub trait StateMachine {
     /// What applying an entry returns to the proposer (through `RaftStore::propose`).
     type Output;
 
-    /// Applies the committed entry `(term, index)` of `region_id`.
-    fn apply(&self, region_id: u64, index: u64, term: u64, data: &[u8]) -> impl Future<Output = Self::Output>;
+    /// Applies the committed entry `(term, index)` of `region_id`. `data` is the entry's own
+    /// buffer, so the state machine may keep slices of it instead of copies.
+    fn apply(&self, region_id: u64, index: u64, term: u64, data: &Bytes) -> impl Future<Output = Self::Output>;
 
     /// The region's durable applied index: everything at or below it survives a restart
     /// without the log (for the engine: the flushed watermark). 0 for a new region.

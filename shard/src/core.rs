@@ -98,9 +98,13 @@ impl Core {
     }
 
     /// Runs `call` on `core`: inline when it is this core, over the mesh otherwise.
+    ///
+    /// The inline command runs boxed: a command's future is as large as the largest command's
+    /// (about 4 KiB), and unboxed it would make this future, and every future that awaits it,
+    /// that large, copied whole each time a pipeline's requests are collected and boxed.
     pub async fn call_core(self: &Rc<Self>, core: usize, call: CoreCall) -> Reply {
         if core == self.id {
-            return crate::dispatch::execute_call(self.clone(), call).await;
+            return Box::pin(crate::dispatch::execute_call(self.clone(), call)).await;
         }
         match self.mesh.call(core, call).await {
             Ok(reply) => reply,

@@ -83,11 +83,13 @@ impl Applier {
 impl StateMachine for Applier {
     type Output = ApplyOutput;
 
-    async fn apply(&self, region_id: u64, index: u64, _term: u64, data: &[u8]) -> ApplyOutput {
+    async fn apply(&self, region_id: u64, index: u64, _term: u64, data: &Bytes) -> ApplyOutput {
         if data.is_empty() {
             return Ok(());
         }
-        let batch = WriteBatch::decode(data).map_err(|e| e.to_string())?;
+        // Slices of the entry, not copies: the memtable and the row cache keep the values, and
+        // with them the entry's buffer (about one key longer than the values it holds).
+        let batch = WriteBatch::decode_shared(data).map_err(|e| e.to_string())?;
         match self.engine.apply(region_id, index, &batch).await {
             Ok(_) => {
                 self.rows.observe(&batch);
@@ -118,9 +120,6 @@ pub struct Store {
     gc: Rc<MvccGc<DmaFs>>,
 }
 
-/// Latch slots per core (a power of two; collisions only serialise unrelated keys).
-const LATCH_SLOTS: usize = 4096;
-
 impl Store {
     /// Builds the store of a core.
     pub fn new(
@@ -132,7 +131,7 @@ impl Store {
         gc: Rc<MvccGc<DmaFs>>,
     ) -> Store {
         let max_ts = map.regions().iter().map(|r| (r.id, MaxTs::new(TimeStamp::ZERO))).collect();
-        Store { engine, raft, tso, latches: Latches::new(LATCH_SLOTS), map, max_ts, rows, gc }
+        Store { engine, raft, tso, latches: Latches::new(), map, max_ts, rows, gc }
     }
 
     /// MVCC garbage collection (safe point, statistics).

@@ -114,7 +114,7 @@ impl JournalBatch {
 
 impl Item {
     /// An upper bound of the encoded payload size (varints at their longest).
-    fn payload_bound_bytes(&self) -> usize {
+    pub(crate) fn payload_bound_bytes(&self) -> usize {
         match self {
             Item::Entries { entries, .. } => {
                 entries.iter().fold(30usize, |sum, (_, payload)| sum.saturating_add(payload.len() + 20))

@@ -79,7 +79,7 @@ impl Future for SlotSignal<'_> {
 #[derive(Debug)]
 pub struct Member {
     /// What to write.
-    pub batch: JournalBatch,
+    pub batch: Rc<JournalBatch>,
     /// Whether the caller waits for durability.
     pub sync: bool,
     /// Where the outcome goes.

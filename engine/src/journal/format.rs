@@ -241,9 +241,11 @@ pub fn encode_batch_header(batch_seq: u64, record_count: u64) -> Vec<u8> {
 pub fn encode_entries<'a>(
     region_id: u64,
     first_index: u64,
-    entries: impl ExactSizeIterator<Item = (u64, &'a [u8])>,
+    entries: impl ExactSizeIterator<Item = (u64, &'a [u8])> + Clone,
 ) -> (Vec<u8>, Vec<EntryMeta>) {
-    let mut out = Vec::new();
+    // Three varints, and per entry two varints (at most 10 bytes each) and the payload.
+    let bound_bytes = entries.clone().fold(30, |sum, (_, payload)| sum + 20 + payload.len());
+    let mut out = Vec::with_capacity(bound_bytes);
     codec::put_varint(&mut out, region_id);
     codec::put_varint(&mut out, first_index);
     codec::put_varint(&mut out, entries.len() as u64);

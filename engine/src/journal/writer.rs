@@ -15,6 +15,7 @@ use super::commit::{CommitQueue, Member, Slot, SlotSignal, duplicate_error};
 use super::format::{self, RecordBody, RecordType, SEGMENT_HEADER_BYTES};
 use super::index::RecordLocation;
 use super::{Journal, list_segments};
+use crate::codec;
 use crate::error::{Error, Result};
 use crate::io::{self, File, FileSystem, OpenMode};
 
@@ -106,8 +107,12 @@ struct BatchEncoder {
 }
 
 impl BatchEncoder {
-    fn new(allow_lz4: bool) -> BatchEncoder {
-        BatchEncoder { records_buffer: Vec::new(), records: Vec::new(), allow_lz4 }
+    /// An encoder whose buffer is sized for `items` (more records may follow, e.g. compactions).
+    fn new<'a>(allow_lz4: bool, items: impl Iterator<Item = &'a Item>) -> BatchEncoder {
+        let (count, bound_bytes) = items.fold((0, 0), |(count, bytes), item| {
+            (count + 1, bytes + format::RECORD_HEADER_BYTES + item.payload_bound_bytes())
+        });
+        BatchEncoder { records_buffer: Vec::with_capacity(bound_bytes), records: Vec::with_capacity(count), allow_lz4 }
     }
 
     fn push(&mut self, item: &Item) {
@@ -120,7 +125,9 @@ impl BatchEncoder {
 
     /// The aligned write buffer and its records (offsets relative to the buffer start).
     fn finish(self, batch_seq: u64) -> (Vec<u8>, Vec<EncodedRecord>) {
-        let mut buffer = Vec::with_capacity(self.records_buffer.len() + 32);
+        // Room for the header record and the padding, so that neither reallocates.
+        let capacity = codec::align_up(self.records_buffer.len() as u64 + 32, io::IO_ALIGN as u64) as usize;
+        let mut buffer = Vec::with_capacity(capacity);
         let header = format::encode_batch_header(batch_seq, self.records.len() as u64);
         let header_len = format::frame_record(&mut buffer, RecordType::BatchHeader, &header, false);
         buffer.extend_from_slice(&self.records_buffer);
@@ -198,7 +205,11 @@ impl<F: FileSystem> Journal<F> {
     /// unknown). The caller that becomes the writer returns only once nothing is staged, so
     /// under continuous load one caller keeps writing for the others (and keeps the pipeline
     /// full).
-    pub async fn append(&self, batch: JournalBatch, sync: bool) -> Result<()> {
+    ///
+    /// The batch may be shared (`Rc`), so that a caller that must write it again after a
+    /// failure keeps it without a copy.
+    pub async fn append(&self, batch: impl Into<Rc<JournalBatch>>, sync: bool) -> Result<()> {
+        let batch = batch.into();
         if let Some(error) = self.queue.borrow().closed_error() {
             return Err(error);
         }
@@ -339,8 +350,8 @@ impl<F: FileSystem> Journal<F> {
     /// Encodes the members' items, then the pending compactions, then the state rewrites a
     /// purge asked for; `None` when that is nothing at all.
     fn encode(&self, members: &[Member]) -> Option<BatchEncoder> {
-        let mut encoder = BatchEncoder::new(self.options.lz4_compression);
         let items = || members.iter().flat_map(|member| &member.batch.items);
+        let mut encoder = BatchEncoder::new(self.options.lz4_compression, items());
         items().for_each(|item| encoder.push(item));
         let compacts = std::mem::take(&mut self.queue.borrow_mut().pending_compacts);
         for (region_id, index) in compacts {
@@ -518,4 +529,26 @@ async fn zero_range<T: File>(file: &T, start: u64, end: u64) -> Result<()> {
         offset += len;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_encoded_without_growing_a_buffer() {
+        let entries = (0..300u64).map(|i| (1, Bytes::from(vec![i as u8; 60 + i as usize % 7]))).collect();
+        let items = [
+            Item::Entries { region_id: 3, first_index: 10, entries },
+            Item::State { region_id: 3, key: Bytes::from_static(b"hs"), value: Some(Bytes::from(vec![1u8; 40])) },
+        ];
+        let mut encoder = BatchEncoder::new(false, items.iter());
+        let reserved_bytes = encoder.records_buffer.capacity();
+        items.iter().for_each(|item| encoder.push(item));
+        assert_eq!(encoder.records_buffer.capacity(), reserved_bytes, "the records fit the reservation");
+        let (buffer, records) = encoder.finish(7);
+        assert_eq!(records.len(), 2);
+        assert_eq!(buffer.len() % io::IO_ALIGN, 0);
+        assert_eq!(buffer.capacity(), buffer.len(), "header and padding fit the first allocation");
+    }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::rc::Rc;
 
+use bytes::Bytes;
 use futures_lite::future::block_on;
 use nokv_engine::io::mem::MemFs;
 use nokv_engine::journal::{Journal, JournalOptions};
@@ -59,7 +60,7 @@ impl StateMachine for TestMachine {
     /// (region, index, data): enough to check a proposer got its own entry back.
     type Output = (u64, u64, Vec<u8>);
 
-    async fn apply(&self, region_id: u64, index: u64, term: u64, data: &[u8]) -> Self::Output {
+    async fn apply(&self, region_id: u64, index: u64, term: u64, data: &Bytes) -> Self::Output {
         self.0.applied.borrow_mut().push(Applied { region_id, index, term, data: data.to_vec() });
         (region_id, index, data.to_vec())
     }
