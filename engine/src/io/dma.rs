@@ -7,6 +7,11 @@
 //!   opening a non-empty scratch file first.
 //! - `DmaFile::create` opens write-only; files are opened read-write through `OpenOptions`.
 //!
+//! Nothing here blocks the core's thread: removes and renames go through glommio (its blocking
+//! pool), and a directory sync is an io_uring fdatasync. The blocking `std::fs` versions held
+//! the whole core during every flush's directory sync and every journal segment's removal:
+//! that is work on the request path of every core.
+//!
 //! Every method must be called from inside a glommio executor.
 
 use std::cell::Cell;
@@ -73,11 +78,11 @@ impl FileSystem for DmaFs {
     }
 
     async fn remove(&self, path: &Path) -> Result<()> {
-        std::fs::remove_file(path).map_err(|e| Error::io(path, e))
+        glommio::io::remove(path).await.map_err(|e| Error::io(path, e.into()))
     }
 
     async fn rename(&self, from: &Path, to: &Path) -> Result<()> {
-        std::fs::rename(from, to).map_err(|e| Error::io(from, e))
+        glommio::io::rename(from, to).await.map_err(|e| Error::io(from, e.into()))
     }
 
     async fn list(&self, dir: &Path) -> Result<Vec<String>> {
@@ -98,8 +103,8 @@ impl FileSystem for DmaFs {
     }
 
     async fn sync_dir(&self, dir: &Path) -> Result<()> {
-        let handle = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
-        handle.sync_all().map_err(|e| Error::io(dir, e))
+        let handle = glommio::io::Directory::open(dir).await.map_err(|e| Error::io(dir, e.into()))?;
+        handle.sync().await.map_err(|e| Error::io(dir, e.into()))
     }
 
     async fn exists(&self, path: &Path) -> Result<bool> {
