@@ -78,11 +78,11 @@ impl FileSystem for DmaFs {
     }
 
     async fn remove(&self, path: &Path) -> Result<()> {
-        glommio::io::remove(path).await.map_err(|e| Error::io(path, e.into()))
+        glommio::io::remove(absolute(path)?).await.map_err(|e| Error::io(path, e.into()))
     }
 
     async fn rename(&self, from: &Path, to: &Path) -> Result<()> {
-        glommio::io::rename(from, to).await.map_err(|e| Error::io(from, e.into()))
+        glommio::io::rename(absolute(from)?, absolute(to)?).await.map_err(|e| Error::io(from, e.into()))
     }
 
     async fn list(&self, dir: &Path) -> Result<Vec<String>> {
@@ -103,7 +103,7 @@ impl FileSystem for DmaFs {
     }
 
     async fn sync_dir(&self, dir: &Path) -> Result<()> {
-        let handle = glommio::io::Directory::open(dir).await.map_err(|e| Error::io(dir, e.into()))?;
+        let handle = glommio::io::Directory::open(absolute(dir)?).await.map_err(|e| Error::io(dir, e.into()))?;
         handle.sync().await.map_err(|e| Error::io(dir, e.into()))
     }
 
@@ -158,4 +158,11 @@ impl super::File for DmaFileHandle {
         // keep_size = false: the size must cover the space, or every write still extends it.
         self.file.pre_allocate(len, false).await.map_err(|e| Error::io(&self.path, e.into()))
     }
+}
+
+/// `path` made absolute against the working directory. glommio opens directories with
+/// `openat(-1, ..)`, not `AT_FDCWD`, so a relative path fails with EBADF (the default data
+/// directory, `./nokv-data`, is relative).
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io(path, e))
 }
