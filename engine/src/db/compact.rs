@@ -143,7 +143,7 @@ impl<F: FileSystem> Engine<F> {
         let mut filtering = Filtering::begin(self.compaction_filter(task.cf), task, oldest);
         let mut outputs = Vec::new();
         while merge.is_valid() {
-            if pacer.tick().await {
+            if pacer.tick(&self.inner.fs).await {
                 self.wait_for_flush().await;
             }
             let parsed =
@@ -308,7 +308,10 @@ impl OutputWriter {
             self.cut_any = true;
         }
         let options = &self.options;
-        self.builder.get_or_insert_with(|| TableBuilder::new(options.clone())).add(key, value);
+        // A table is cut once its estimate reaches the target; the slack covers the last blocks,
+        // the index and the filter.
+        let room = (target + target / 4) as usize;
+        self.builder.get_or_insert_with(|| TableBuilder::with_capacity(options.clone(), room)).add(key, value);
         if new_user_key {
             self.last_user_key = Some(Bytes::copy_from_slice(user_key));
         }

@@ -22,6 +22,8 @@ use crate::version::{FileMeta, VersionEdit};
 
 /// Memtable entries added to a table between two yields of a flush.
 const FLUSH_SLICE_ENTRIES: usize = 512;
+/// Memtable entries freed between two yields after a flush (about 0.2 ms).
+const FREE_SLICE_ENTRIES: usize = 4096;
 
 impl<F: FileSystem> Engine<F> {
     /// Flushes the oldest frozen memtable. Returns false when there was none (or another flush
@@ -45,6 +47,10 @@ impl<F: FileSystem> Engine<F> {
         self.inner.events.notify_all();
         result?;
         self.inner.stats.borrow_mut().flushes += 1;
+        // The last reference unless a reader still holds the memtable (that reader frees it).
+        if let Ok(memtable) = Rc::try_unwrap(memtable) {
+            free_in_slices(memtable, &self.inner.fs).await;
+        }
         Ok(true)
     }
 
@@ -117,7 +123,10 @@ impl<F: FileSystem> Engine<F> {
         if memtable.entry_count(cf) == 0 && tombstones.is_empty() {
             return Ok(None);
         }
-        let mut builder = TableBuilder::new(self.inner.options.table_options(cf));
+        // The whole memtable's size bounds one column family's table (entries cost more in
+        // memory than on disk).
+        let room = memtable.size_bytes() as usize;
+        let mut builder = TableBuilder::with_capacity(self.inner.options.table_options(cf), room);
         let mut after: Option<Bytes> = None;
         loop {
             let slice = memtable.entries_after(cf, after.as_ref(), FLUSH_SLICE_ENTRIES);
@@ -128,8 +137,8 @@ impl<F: FileSystem> Engine<F> {
                 Some((key, _)) => after = Some(key.clone()),
                 None => break,
             }
-            // Building a 64 MiB table is long CPU work: let foreground tasks run in between.
-            futures_lite::future::yield_now().await;
+            // Building a 64 MiB table is long CPU work: let client work run in between.
+            self.inner.fs.pause().await;
         }
         for tombstone in &tombstones {
             builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
@@ -140,6 +149,14 @@ impl<F: FileSystem> Engine<F> {
         write_table(&self.inner.fs, &self.table_path(id), &built).await?;
         self.inner.stats.borrow_mut().table_write_bytes += built.bytes.len() as u64;
         Ok(Some(file_meta(id, cf, 0, &built.meta, memtable.max_seq())))
+    }
+}
+
+/// Frees a flushed memtable's entries a slice at a time, with yields between.
+async fn free_in_slices<F: FileSystem>(memtable: MemTable, fs: &F) {
+    let mut entries = memtable.into_entries();
+    while entries.by_ref().take(FREE_SLICE_ENTRIES).count() == FREE_SLICE_ENTRIES {
+        fs.pause().await;
     }
 }
 

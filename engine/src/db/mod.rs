@@ -450,7 +450,7 @@ impl<F: FileSystem> Engine<F> {
                     tracing::info!("engine background work succeeded again");
                 }
                 self.inner.events.notify_all();
-                futures_lite::future::yield_now().await;
+                self.inner.fs.pause().await;
             } else {
                 notified.await;
             }

@@ -55,6 +55,12 @@ pub trait FileSystem: Clone + 'static {
     async fn sync_dir(&self, dir: &Path) -> Result<()>;
     /// True when the file exists.
     async fn exists(&self, path: &Path) -> Result<bool>;
+    /// Called by background work (flush, compaction, value-log GC) between two slices of
+    /// work: gives the core's client work a turn. By default it only yields to the other tasks
+    /// of the caller's task queue.
+    async fn pause(&self) {
+        futures_lite::future::yield_now().await;
+    }
 }
 
 /// An open file.

@@ -194,6 +194,13 @@ impl MemTable {
         range.take(limit).map(|(key, value)| (key.bytes().clone(), value.clone())).collect()
     }
 
+    /// Takes the memtable apart: its entries, every column family in turn, so that the caller
+    /// can free them in slices (dropping a full 64 MiB memtable at once held the core for
+    /// 40-50 ms).
+    pub fn into_entries(self) -> impl Iterator<Item = (InternalKey, Bytes)> {
+        self.cfs.into_iter().flat_map(|table| table.into_inner().entries)
+    }
+
     /// An iterator over a column family's point entries.
     pub fn iter(self: &Rc<Self>, cf: Cf) -> MemTableIterator {
         MemTableIterator { table: self.clone(), cf, current: None }

@@ -43,10 +43,17 @@ pub struct TableBuilder {
 impl TableBuilder {
     /// An empty builder. `options` should have passed `validate()`.
     pub fn new(options: TableOptions) -> Self {
+        Self::with_capacity(options, 0)
+    }
+
+    /// An empty builder whose image has room for `bytes` before it must grow. Growing a table
+    /// image of tens of MiB copies it in one piece that the core cannot interrupt (10-30 ms
+    /// in `perf` of a flush); room reserved up front is only touched as blocks are added.
+    pub fn with_capacity(options: TableOptions, bytes: usize) -> Self {
         let filter = (options.bloom_bits_per_key > 0).then(|| FilterBuilder::new(options.bloom_bits_per_key));
         TableBuilder {
             options,
-            out: Vec::new(),
+            out: Vec::with_capacity(bytes),
             data_block: BlockBuilder::new(DATA_RESTART_INTERVAL),
             index: IndexBuilder::default(),
             filter,

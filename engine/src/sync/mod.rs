@@ -10,6 +10,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use crate::io::FileSystem;
+
 pub mod oneshot;
 
 /// Paces a long CPU-bound loop (flush, compaction): every [`Pacer::ITEMS_PER_YIELD`] items it
@@ -30,12 +32,13 @@ impl Pacer {
         Pacer::default()
     }
 
-    /// Counts one item; yields on every `ITEMS_PER_YIELD`-th, and then returns true.
-    pub async fn tick(&mut self) -> bool {
+    /// Counts one item; pauses (see [`FileSystem::pause`]) on every `ITEMS_PER_YIELD`-th, and
+    /// then returns true.
+    pub async fn tick<F: FileSystem>(&mut self, fs: &F) -> bool {
         self.items = self.items.wrapping_add(1);
         let yields = self.items.is_multiple_of(Self::ITEMS_PER_YIELD);
         if yields {
-            futures_lite::future::yield_now().await;
+            fs.pause().await;
         }
         yields
     }
