@@ -51,13 +51,11 @@ const DISK_RETRY_MIN: Duration = Duration::from_millis(100);
 const DISK_RETRY_MAX: Duration = Duration::from_secs(1);
 /// Shares of the background task queue (foreground requests have the default 1000).
 const BACKGROUND_SHARES: usize = 100;
-/// While background work is runnable, glommio preempts the running task queue every 2 ms
-/// instead of its default 100 ms. Flush and compaction yield every few hundred entries, but a
-/// yield returns to the same queue until its slice ends. Measured (loadgen SET 16 B -P16, 50
-/// clients, 20 s, 1 shard; 8 flushes): max latency 245 ms -> 146-172 ms, p99.9 166 -> 113-127
-/// ms. The per-flush p99 spikes of about 50 ms remain; their cause is not found yet. A 2 ms
-/// timer on every queue made fresh servers hang in tests (commit 0778301); this one is armed
-/// only while background work is runnable.
+/// While background work waits, glommio preempts the running task queue after 2 ms instead
+/// of its default 100 ms. The other direction (client work waiting on background work) is
+/// handled by the background work itself: it pauses every millisecond (`DmaFs::pause`). A
+/// short timer on the client queue, or on every queue (commit 0778301), made fresh servers
+/// hang at start-up now and then, so none is set there.
 const BACKGROUND_LATENCY: Latency = Latency::Matters(Duration::from_millis(2));
 
 /// What every core starts from.
