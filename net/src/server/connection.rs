@@ -18,6 +18,7 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 
 use super::output::Verdict;
+use super::readiness::Registration;
 use super::registry::{BufferUsage, ClientInfo};
 use super::session::{Flow, Session};
 use super::settings::LiveSettings;
@@ -46,8 +47,17 @@ pub(crate) async fn run<H: Handler + 'static>(
         tracing::debug!(client = id, %error, "socket options");
     }
     let signal = shared.registry.register(ClientInfo::of(&conn, BufferUsage::default()));
+    // Dropped before `stream` (a local drops before the parameters), so the poll is
+    // cancelled while the socket is still open.
+    let registration = shared.readiness.as_ref().and_then(|readiness| {
+        readiness
+            .register(stream.as_raw_fd())
+            .inspect_err(|error| tracing::warn!(client = id, %error, "readiness registration"))
+            .ok()
+    });
     let mut session = Session::new(shared.clone(), conn);
-    if let Err(error) = serve(&shared, &mut session, &mut stream, &signal).await {
+    let mut socket = Socket { stream: &mut stream, registration: registration.as_ref() };
+    if let Err(error) = serve(&shared, &mut session, &mut socket, &signal).await {
         tracing::debug!(client = id, %error, "connection closed by an I/O error");
     }
     shared.registry.remove(id);
@@ -63,6 +73,28 @@ fn connection_state(stream: &TcpStream, id: u64) -> ConnectionState {
     conn
 }
 
+/// A client's socket: written through glommio, read directly when a readiness registration
+/// says when (see `server/readiness.rs`).
+struct Socket<'a> {
+    stream: &'a mut TcpStream,
+    registration: Option<&'a Registration>,
+}
+
+impl Socket<'_> {
+    /// Appends up to `want_bytes` to `input` once the client sent any: the count, 0 at the end
+    /// of the stream.
+    async fn read(&mut self, input: &mut BytesMut, want_bytes: usize) -> io::Result<usize> {
+        if let Some(registration) = self.registration {
+            return registration.recv_into(input, want_bytes).await;
+        }
+        let start = input.len();
+        input.resize(start + want_bytes, 0);
+        let read = self.stream.read(&mut input[start..]).await;
+        input.truncate(start + *read.as_ref().unwrap_or(&0));
+        read
+    }
+}
+
 fn configure(stream: &TcpStream) -> glommio::Result<(), ()> {
     stream.set_nodelay(true)?;
     Ok(())
@@ -72,7 +104,7 @@ fn configure(stream: &TcpStream) -> glommio::Result<(), ()> {
 async fn serve<H: Handler>(
     shared: &Shared<H>,
     session: &mut Session<H>,
-    stream: &mut TcpStream,
+    socket: &mut Socket<'_>,
     signal: &CloseSignal,
 ) -> io::Result<()> {
     let chunk_bytes = shared.config.read_chunk_bytes;
@@ -81,7 +113,7 @@ async fn serve<H: Handler>(
     let mut out = BytesMut::new();
     loop {
         let idle_since = session.conn.last_interaction_at;
-        let Some(read_bytes) = read_some(shared, stream, &mut input, chunk_bytes, signal, idle_since).await? else {
+        let Some(read_bytes) = read_some(shared, socket, &mut input, chunk_bytes, signal, idle_since).await? else {
             return Ok(());
         };
         shared.stats.input(read_bytes);
@@ -90,7 +122,7 @@ async fn serve<H: Handler>(
             tracing::warn!(client = session.conn.id, "closing a client that reached the max query buffer length");
             return Ok(());
         }
-        if !process_and_write(shared, session, stream, &mut input, &mut out, signal).await? {
+        if !process_and_write(shared, session, socket, &mut input, &mut out, signal).await? {
             return Ok(());
         }
         reclaim(&mut input, &mut out, chunk_bytes);
@@ -103,7 +135,7 @@ async fn serve<H: Handler>(
 async fn process_and_write<H: Handler>(
     shared: &Shared<H>,
     session: &mut Session<H>,
-    stream: &mut TcpStream,
+    socket: &mut Socket<'_>,
     input: &mut BytesMut,
     out: &mut BytesMut,
     signal: &CloseSignal,
@@ -114,7 +146,10 @@ async fn process_and_write<H: Handler>(
         if signal.level() == CloseLevel::Now {
             return Ok(false);
         }
-        if !write_replies(shared, session, stream, out, signal).await? {
+        // Let the other connections that are ready run their requests first, so the replies
+        // leave together and a waiting client is woken once for all of them.
+        futures_lite::future::yield_now().await;
+        if !write_replies(shared, session, socket, out, signal).await? {
             return Ok(false);
         }
         if flow == Flow::Close || signal.level() != CloseLevel::Open {
@@ -131,31 +166,21 @@ async fn process_and_write<H: Handler>(
 /// `timeout`, or when the connection must stop reading.
 async fn read_some<H>(
     shared: &Shared<H>,
-    stream: &mut TcpStream,
+    socket: &mut Socket<'_>,
     input: &mut BytesMut,
     chunk_bytes: usize,
     signal: &CloseSignal,
     idle_since: Instant,
 ) -> io::Result<Option<usize>> {
-    let start = input.len();
     // A large request in progress is read in larger pieces, up to MAX_READ_BYTES.
-    let want_bytes = chunk_bytes.max(start.min(MAX_READ_BYTES));
-    input.resize(start + want_bytes, 0);
+    let want_bytes = chunk_bytes.max(input.len().min(MAX_READ_BYTES));
     let stop = future::or(signal.reached(CloseLevel::Graceful), idle_expired(&shared.settings, idle_since));
-    let read = future::or(async { Some(stream.read(&mut input[start..]).await) }, async {
+    let read = future::or(async { Some(socket.read(input, want_bytes).await) }, async {
         stop.await;
         None
     })
     .await;
-    let read_bytes = match read {
-        Some(Ok(read_bytes)) => read_bytes,
-        Some(Err(error)) => {
-            input.truncate(start);
-            return Err(error);
-        }
-        None => 0,
-    };
-    input.truncate(start + read_bytes);
+    let read_bytes = read.transpose()?.unwrap_or(0);
     Ok((read_bytes > 0).then_some(read_bytes))
 }
 
@@ -188,7 +213,7 @@ enum WriteStep {
 async fn write_replies<H: Handler>(
     shared: &Shared<H>,
     session: &mut Session<H>,
-    stream: &mut TcpStream,
+    socket: &mut Socket<'_>,
     out: &BytesMut,
     signal: &CloseSignal,
 ) -> io::Result<bool> {
@@ -204,7 +229,7 @@ async fn write_replies<H: Handler>(
             return Ok(false);
         }
         let soft_deadline = session.output.soft_deadline();
-        let step = future::or(async { WriteStep::Wrote(stream.write(&out[written..]).await) }, async {
+        let step = future::or(async { WriteStep::Wrote(socket.stream.write(&out[written..]).await) }, async {
             future::or(
                 async {
                     signal.reached(CloseLevel::Now).await;

@@ -36,6 +36,7 @@
 mod config;
 mod connection;
 mod output;
+mod readiness;
 mod registry;
 mod session;
 mod settings;
@@ -56,6 +57,7 @@ use glommio::sync::Gate;
 
 pub use self::config::ServerConfig;
 pub use self::output::{DEFAULT_WRITE_THRESHOLD_BYTES, OutputBufferLimit};
+use self::readiness::Readiness;
 pub use self::registry::{
     BufferUsage, ClientInfo, ClientRegistry, KillFilter, KillOutcome, core_of_client_id, format_addr,
     format_client_list_line,
@@ -81,6 +83,9 @@ pub(crate) struct Shared<H> {
     pub(crate) stats: Rc<ServerStats>,
     pub(crate) client_count: Arc<AtomicUsize>,
     pub(crate) settings: Arc<LiveSettings>,
+    /// Read readiness of this core's sockets; `None` where the kernel cannot set up the ring,
+    /// and connections then wait through glommio.
+    pub(crate) readiness: Option<Rc<Readiness>>,
 }
 
 /// One core's RESP server.
@@ -151,7 +156,13 @@ impl<H: Handler + 'static> Server<H> {
     /// Accepts clients on `listener` until `shutdown` completes, then closes every connection
     /// gracefully (see the module documentation) and returns once they are all gone.
     pub async fn serve(&self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+        let readiness = Readiness::new()
+            .inspect_err(|error| tracing::warn!(%error, "no readiness ring: connections wait through glommio"))
+            .ok();
+        // Dropping the handle at the end of `serve` stops the driver.
+        let _driver = readiness.clone().map(|readiness| glommio::spawn_local(readiness.drive()));
         let shared = Rc::new(Shared {
+            readiness,
             config: self.config.clone(),
             handler: self.handler.clone(),
             table: self.table.clone(),

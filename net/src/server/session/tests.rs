@@ -72,6 +72,7 @@ fn session(handler: Recorder) -> (Session<Recorder>, Rc<Shared<Recorder>>) {
         stats: Rc::new(ServerStats::default()),
         client_count: Arc::new(AtomicUsize::new(0)),
         settings: Arc::new(LiveSettings::new(&ServerConfig::default())),
+        readiness: None,
     });
     (Session::new(shared.clone(), ConnectionState::new(1)), shared)
 }
