@@ -31,6 +31,7 @@ use quick_cache::Weighter;
 use quick_cache::unsync::Cache;
 
 use self::admission::Doorkeeper;
+use self::small::SmallBytes;
 use crate::keys::{self, SLOT_LEN};
 use crate::record::{Write, WriteType};
 use crate::timestamp::TimeStamp;
@@ -55,14 +56,14 @@ const SHARDS: usize = 64;
 #[derive(Debug, Clone)]
 struct Row {
     valid_from: TimeStamp,
-    value: Option<Bytes>,
+    value: Option<SmallBytes>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct RowWeighter;
 
-impl Weighter<Bytes, Row> for RowWeighter {
-    fn weight(&self, key: &Bytes, row: &Row) -> u64 {
+impl Weighter<SmallBytes, Row> for RowWeighter {
+    fn weight(&self, key: &SmallBytes, row: &Row) -> u64 {
         key.len() as u64 + row.value.as_ref().map_or(0, |v| v.len() as u64) + ROW_OVERHEAD_BYTES
     }
 }
@@ -89,7 +90,7 @@ pub struct FillTicket {
 
 /// The rows, in [`SHARDS`] caches chosen by key hash.
 struct Rows {
-    shards: Vec<Cache<Bytes, Row, RowWeighter>>,
+    shards: Vec<Cache<SmallBytes, Row, RowWeighter>>,
 }
 
 impl Rows {
@@ -99,11 +100,11 @@ impl Rows {
         Rows { shards: (0..SHARDS).map(|_| Cache::with_weighter(items, bytes, RowWeighter)).collect() }
     }
 
-    fn shard(&self, key: &[u8]) -> &Cache<Bytes, Row, RowWeighter> {
+    fn shard(&self, key: &[u8]) -> &Cache<SmallBytes, Row, RowWeighter> {
         &self.shards[shard_of(key)]
     }
 
-    fn shard_mut(&mut self, key: &[u8]) -> &mut Cache<Bytes, Row, RowWeighter> {
+    fn shard_mut(&mut self, key: &[u8]) -> &mut Cache<SmallBytes, Row, RowWeighter> {
         &mut self.shards[shard_of(key)]
     }
 
@@ -115,8 +116,8 @@ impl Rows {
         self.shard(key).peek(key)
     }
 
-    fn insert(&mut self, key: Bytes, row: Row) {
-        self.shard_mut(&key).insert(key, row);
+    fn insert(&mut self, key: SmallBytes, row: Row) {
+        self.shard_mut(key.as_slice()).insert(key, row);
     }
 
     fn remove(&mut self, key: &[u8]) {
@@ -179,7 +180,7 @@ impl RowCache {
         let found = self.rows.as_ref().and_then(|rows| {
             let rows = rows.borrow();
             let row = rows.get(user_key)?;
-            (row.valid_from <= read_ts).then(|| row.value.clone())
+            (row.valid_from <= read_ts).then(|| row.value.as_ref().map(SmallBytes::to_bytes))
         });
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.set(counter.get() + 1);
@@ -201,8 +202,8 @@ impl RowCache {
         if !current || lock_seen || value.as_ref().is_some_and(|v| v.len() > MAX_CACHED_VALUE_BYTES) {
             return;
         }
-        let row = Row { valid_from: ticket.read_ts, value };
-        rows.borrow_mut().insert(Bytes::copy_from_slice(user_key), row);
+        let row = Row { valid_from: ticket.read_ts, value: value.map(SmallBytes::from_bytes) };
+        rows.borrow_mut().insert(SmallBytes::copy_from(user_key), row);
     }
 
     /// Brings the rows up to date with a batch the state machine has just applied.
@@ -233,19 +234,19 @@ impl RowCache {
             WriteType::Lock | WriteType::Rollback => return,
             WriteType::Delete => None,
             WriteType::Put => match write.short_value.or_else(|| default_value(batch, data_key, write.start_ts)) {
-                Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(value),
+                Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(SmallBytes::from_bytes(value)),
                 _ => {
-                    rows.remove(user_key.as_ref());
+                    rows.remove(&user_key);
                     return;
                 }
             },
         };
-        if rows.peek(user_key.as_ref()).is_some_and(|row| row.valid_from > commit_ts) {
+        if rows.peek(&user_key).is_some_and(|row| row.valid_from > commit_ts) {
             // Applied out of timestamp order: let the engine decide which version wins.
-            rows.remove(user_key.as_ref());
+            rows.remove(&user_key);
             return;
         }
-        rows.insert(user_key, Row { valid_from: commit_ts, value });
+        rows.insert(SmallBytes::copy_from(&user_key), Row { valid_from: commit_ts, value });
     }
 
     /// Forgets every row (after an apply that failed half way).
@@ -270,17 +271,16 @@ fn drop_row(rows: &mut Rows, key: &[u8]) {
     let data_key = keys::split_ts(key).map(|(data_key, _)| data_key).ok();
     for candidate in [Some(key), data_key].into_iter().flatten() {
         if let Some(user_key) = user_key_of(candidate) {
-            rows.remove(user_key.as_ref());
+            rows.remove(&user_key);
         }
     }
 }
 
 /// The user key of a data key, if it is one.
-fn user_key_of(data_key: &[u8]) -> Option<Bytes> {
+fn user_key_of(data_key: &[u8]) -> Option<Vec<u8>> {
     let encoded = data_key.get(SLOT_LEN..)?;
     match keys::decode_memcomparable(encoded) {
-        // A boxed slice is exactly as long as the key, so `Bytes` needs no separate header.
-        Ok((user_key, [])) => Some(Bytes::from(user_key.into_boxed_slice())),
+        Ok((user_key, [])) => Some(user_key),
         _ => None,
     }
 }
@@ -295,5 +295,6 @@ fn default_value(batch: &WriteBatch, data_key: &[u8], start_ts: TimeStamp) -> Op
 }
 
 mod admission;
+mod small;
 #[cfg(test)]
 mod tests;

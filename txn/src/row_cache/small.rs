@@ -1,0 +1,120 @@
+//! [`SmallBytes`]: the row cache's keys and values, kept inline in the cache's own entry when
+//! short.
+//!
+//! A row cache hit used to follow three pointers after the hash table: the entry, the key's
+//! bytes (compared with the wanted key) and the value's shared buffer (its reference count,
+//! bumped by the clone handed to the reader). On a cache larger than the CPU's, each is a
+//! memory miss: together a third of a `GET -P16`'s time (`perf/results/net-and-row-cache-2026-12-05.md`).
+//! With the bytes inline, a hit reads the table and the entry only.
+
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
+
+use bytes::Bytes;
+
+/// Bytes kept inline: the enum is then as large as two words more than `Bytes`.
+const INLINE_BYTES: usize = 46;
+
+/// A byte string, inline up to [`INLINE_BYTES`], shared otherwise.
+#[derive(Clone)]
+pub(super) enum SmallBytes {
+    Inline { len: u8, bytes: [u8; INLINE_BYTES] },
+    Shared(Bytes),
+}
+
+impl SmallBytes {
+    /// A copy of `bytes`.
+    pub(super) fn copy_from(bytes: &[u8]) -> SmallBytes {
+        Self::inline(bytes).unwrap_or_else(|| SmallBytes::Shared(Bytes::copy_from_slice(bytes)))
+    }
+
+    /// `bytes` itself when long, an inline copy when short.
+    pub(super) fn from_bytes(bytes: Bytes) -> SmallBytes {
+        Self::inline(&bytes).unwrap_or(SmallBytes::Shared(bytes))
+    }
+
+    fn inline(bytes: &[u8]) -> Option<SmallBytes> {
+        let len = u8::try_from(bytes.len()).ok().filter(|&len| usize::from(len) <= INLINE_BYTES)?;
+        let mut inline = [0; INLINE_BYTES];
+        inline[..bytes.len()].copy_from_slice(bytes);
+        Some(SmallBytes::Inline { len, bytes: inline })
+    }
+
+    pub(super) fn as_slice(&self) -> &[u8] {
+        match self {
+            SmallBytes::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            SmallBytes::Shared(bytes) => bytes,
+        }
+    }
+
+    /// The bytes as `Bytes`: a copy when inline (cheaper than sharing for short values: no
+    /// reference count in another cache line).
+    pub(super) fn to_bytes(&self) -> Bytes {
+        match self {
+            SmallBytes::Inline { .. } => Bytes::copy_from_slice(self.as_slice()),
+            SmallBytes::Shared(bytes) => bytes.clone(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+}
+
+// Hash and equality are the slice's, so a lookup by `&[u8]` finds the entry (`Borrow`).
+impl Hash for SmallBytes {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl PartialEq for SmallBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for SmallBytes {}
+
+impl Borrow<[u8]> for SmallBytes {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl std::fmt::Debug for SmallBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", Bytes::copy_from_slice(self.as_slice()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn short_bytes_live_inline_and_long_ones_share_their_buffer() {
+        assert!(matches!(SmallBytes::copy_from(b"key:000000012345"), SmallBytes::Inline { len: 16, .. }));
+        assert!(matches!(SmallBytes::copy_from(&[1; INLINE_BYTES]), SmallBytes::Inline { .. }));
+        let long = Bytes::from(vec![7; INLINE_BYTES + 1]);
+        let SmallBytes::Shared(shared) = SmallBytes::from_bytes(long.clone()) else { panic!("long bytes are shared") };
+        assert_eq!(shared.as_ptr(), long.as_ptr(), "no copy");
+        assert_eq!(SmallBytes::from_bytes(Bytes::new()).as_slice(), b"");
+        assert_eq!(std::mem::size_of::<SmallBytes>(), 48);
+    }
+
+    #[test]
+    fn both_forms_hash_and_compare_as_their_bytes() {
+        let inline = SmallBytes::copy_from(b"apple");
+        let shared = SmallBytes::Shared(Bytes::from_static(b"apple"));
+        assert_eq!(inline, shared);
+        let set: HashSet<SmallBytes> = [inline].into_iter().collect();
+        assert!(set.contains(&b"apple"[..]), "found by slice");
+        assert!(set.contains(&shared));
+        assert!(!set.contains(&b"apples"[..]));
+        assert_eq!(shared.to_bytes(), Bytes::from_static(b"apple"));
+        assert_eq!(SmallBytes::copy_from(b"pear").to_bytes(), Bytes::from_static(b"pear"));
+    }
+}
