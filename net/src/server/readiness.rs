@@ -6,7 +6,7 @@
 //! work that the kernel delivers with an inter-processor interrupt whenever the core is running
 //! user code. On a VM such an interrupt costs several microseconds on both cores; at one
 //! request per read (redis-benchmark `-P 1`) it was a fifth of the core's time under SET
-//! (`perf/results/net-readiness-2026-12-05.md`).
+//! (`perf/results/net-and-row-cache-2026-12-05.md`).
 //!
 //! Here every client socket gets one multishot poll (armed once, for the connection's life) on
 //! a ring set up with `DEFER_TASKRUN`: a poll completion only queues work on the ring and, when
