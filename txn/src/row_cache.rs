@@ -246,7 +246,7 @@ impl RowCache {
             rows.remove(&user_key);
             return;
         }
-        rows.insert(SmallBytes::copy_from(&user_key), Row { valid_from: commit_ts, value });
+        rows.insert(SmallBytes::from_bytes(user_key.into()), Row { valid_from: commit_ts, value });
     }
 
     /// Forgets every row (after an apply that failed half way).

@@ -9,11 +9,13 @@
 //! (`perf/results/net-and-row-cache-2026-12-05.md`).
 //!
 //! Here every client socket gets one multishot poll (armed once, for the connection's life) on
-//! a ring set up with `DEFER_TASKRUN`: a poll completion only queues work on the ring and, when
-//! that queue was empty, signals an eventfd. The core reads the eventfd through glommio (one
-//! completion on glommio's ring per batch of arrivals, not one per request), runs the queued
-//! work with one `io_uring_enter`, and wakes the connections whose sockets became readable.
-//! Reads and writes themselves stay plain non-blocking syscalls.
+//! a ring set up with `COOP_TASKRUN`: a poll completion is task work that runs at the core's
+//! next syscall (or wakes it if it sleeps), never with an interrupt, and signals an eventfd
+//! registered with the ring. The core reads the eventfd through glommio (one completion on
+//! glommio's ring per batch of arrivals, not one per request) and wakes the connections whose
+//! sockets became readable. Reads are plain non-blocking `recv`s; writes stay glommio's.
+//! (`DEFER_TASKRUN` does not fit: its eventfd is signalled only when the deferred work runs,
+//! which never happens while the core sleeps.)
 //!
 //! Invariant: a connection waits only after a `recv` returned `EAGAIN`; its poll is armed
 //! before its first read, so any bytes arriving after that `recv` post a completion that
@@ -27,7 +29,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
@@ -69,8 +71,7 @@ struct Inner {
 /// The per-core readiness ring; see the module documentation.
 pub(crate) struct Readiness {
     inner: RefCell<Inner>,
-    /// Signalled by the ring when completions wait to be fetched (owned by `wakeup`'s file).
-    eventfd: RawFd,
+    /// The eventfd the ring signals when completions wait to be fetched.
     wakeup: BufferedFile,
 }
 
@@ -82,7 +83,7 @@ pub(crate) struct Registration {
 }
 
 impl Readiness {
-    /// A ring for this core, or an error on kernels without `DEFER_TASKRUN` (6.1).
+    /// A ring for this core, or an error on kernels without `COOP_TASKRUN` (5.19).
     pub(crate) fn new() -> io::Result<Rc<Readiness>> {
         let ring = IoUring::builder()
             .setup_single_issuer()
@@ -101,7 +102,7 @@ impl Readiness {
         let wakeup = unsafe { BufferedFile::from_raw_fd(eventfd) };
         ring.submitter().register_eventfd(eventfd)?;
         let inner = Inner { ring, slots: HashMap::new(), next_token: CANCEL_USER_DATA + 1, completions: Vec::new() };
-        Ok(Rc::new(Readiness { inner: RefCell::new(inner), eventfd, wakeup }))
+        Ok(Rc::new(Readiness { inner: RefCell::new(inner), wakeup }))
     }
 
     /// Arms a multishot poll for `fd`, which must stay open until the registration is dropped.
@@ -122,7 +123,7 @@ impl Readiness {
                 // Completions were left for the next turn: let the woken connections run.
                 futures_lite::future::yield_now().await;
             } else if let Err(error) = self.wakeup.read_at(0, 8).await {
-                tracing::error!(%error, eventfd = self.eventfd, "reading the readiness eventfd");
+                tracing::error!(%error, eventfd = self.wakeup.as_raw_fd(), "reading the readiness eventfd");
                 glommio::timer::sleep(Duration::from_millis(1)).await;
             }
             more = match self.inner.borrow_mut().drain() {
@@ -292,6 +293,13 @@ mod tests {
         (client, server)
     }
 
+    /// A connection registered with `readiness`: (client end, server end, registration).
+    fn registered(readiness: &Rc<Readiness>) -> (TcpStream, TcpStream, Registration) {
+        let (client, server) = connected_pair();
+        let registration = readiness.register(server.as_raw_fd()).expect("register");
+        (client, server, registration)
+    }
+
     fn run<F, Fut>(test: F)
     where
         F: FnOnce() -> Fut + Send + 'static,
@@ -305,8 +313,7 @@ mod tests {
         run(|| async {
             let readiness = Readiness::new().expect("this kernel has COOP_TASKRUN");
             let _driver = glommio::spawn_local(readiness.clone().drive());
-            let (mut client, server) = connected_pair();
-            let registration = readiness.register(server.as_raw_fd()).expect("register");
+            let (mut client, _server, registration) = registered(&readiness);
             let writer = glommio::spawn_local(async move {
                 glommio::timer::sleep(Duration::from_millis(20)).await;
                 client.write_all(b"PING\r\n").expect("write");
@@ -329,8 +336,7 @@ mod tests {
         run(|| async {
             let readiness = Readiness::new().expect("ring");
             let _driver = glommio::spawn_local(readiness.clone().drive());
-            let (mut client, server) = connected_pair();
-            let registration = readiness.register(server.as_raw_fd()).expect("register");
+            let (mut client, _server, registration) = registered(&readiness);
             client.write_all(&[7; 100]).expect("write");
             let mut input = BytesMut::new();
             assert_eq!(registration.recv_into(&mut input, 60).await.expect("recv"), 60);
@@ -344,9 +350,7 @@ mod tests {
         run(|| async {
             let readiness = Readiness::new().expect("ring");
             let _driver = glommio::spawn_local(readiness.clone().drive());
-            let pairs: Vec<_> = (0..8).map(|_| connected_pair()).collect();
-            let registrations: Vec<_> =
-                pairs.iter().map(|(_, server)| readiness.register(server.as_raw_fd()).expect("register")).collect();
+            let registrations: Vec<_> = (0..8).map(|_| registered(&readiness)).collect();
             assert_eq!(readiness.inner.borrow().slots.len(), 8);
             drop(registrations);
             assert!(readiness.inner.borrow().slots.is_empty());
