@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// mimalloc instead of glibc malloc: per-thread free lists without locks suit one thread per
-/// core, and its segments return memory to the OS instead of fragmenting arenas.
+/// core, and its segments return memory to the OS instead of fragmenting arenas. Built with
+/// `no_thp`: mimalloc otherwise marks its arenas MADV_HUGEPAGE, and every page it re-commits
+/// after a purge then costs a fault that zeroes 2 MiB (11% of the CPU on SET 16 B -P16; see
+/// perf/results/mimalloc-thp-2026-12-05.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
