@@ -171,35 +171,119 @@ pub fn compare_internal(a: &[u8], b: &[u8]) -> Ordering {
 
 /// An owned internal key whose `Ord` is [`compare_internal`]; the memtable's map key.
 ///
-/// It carries the first 8 bytes of its user key (zero-padded) as a big-endian integer: when two
-/// heads differ, their order is the user keys' order (a zero pad sorts like the end of a
-/// shorter key), so most comparisons of a tree descent are one integer compare, and only keys
-/// sharing their first 8 bytes pay for the byte-wise compare.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// - Keys of up to [`INLINE_KEY_BYTES`] bytes (the Write and Default CF keys of Redis keys of
+///   up to 23 bytes: slot, memcomparable key, timestamp, trailer) live inside the value itself, so a tree node holds its keys' bytes: a descent
+///   compares them without following a pointer per key (each a likely cache miss in a large
+///   memtable), and inserting one allocates nothing. Longer keys are shared `Bytes`.
+/// - It also carries the first 8 bytes of its user key (zero-padded) as a big-endian integer:
+///   when two heads differ, their order is the user keys' order (a zero pad sorts like the end
+///   of a shorter key), so most comparisons of a descent are one integer compare.
+#[derive(Debug, Clone)]
 pub struct InternalKey {
     head: u64,
-    key: bytes::Bytes,
+    repr: KeyRepr,
+}
+
+/// The longest internal key kept inline in an [`InternalKey`].
+pub const INLINE_KEY_BYTES: usize = 46;
+
+// The memtable's per-entry overhead assumes this size.
+const _: () = assert!(std::mem::size_of::<InternalKey>() == 56);
+
+#[derive(Debug, Clone)]
+enum KeyRepr {
+    Inline { len: u8, bytes: [u8; INLINE_KEY_BYTES] },
+    Shared(bytes::Bytes),
 }
 
 impl InternalKey {
-    /// Wraps an encoded internal key.
+    /// Wraps an encoded internal key (copied inline when it is short).
     pub fn new(key: bytes::Bytes) -> InternalKey {
-        let user = user_key(&key);
-        let mut head = [0u8; 8];
-        let len = user.len().min(8);
-        head[..len].copy_from_slice(&user[..len]);
-        InternalKey { head: u64::from_be_bytes(head), key }
+        if key.len() <= INLINE_KEY_BYTES {
+            return InternalKey::from_slice(&key);
+        }
+        InternalKey { head: head_of(user_key(&key)), repr: KeyRepr::Shared(key) }
+    }
+
+    /// An internal key from its encoded bytes.
+    pub fn from_slice(key: &[u8]) -> InternalKey {
+        if key.len() > INLINE_KEY_BYTES {
+            return InternalKey::new(bytes::Bytes::copy_from_slice(key));
+        }
+        let mut bytes = [0u8; INLINE_KEY_BYTES];
+        bytes[..key.len()].copy_from_slice(key);
+        InternalKey { head: head_of(user_key(key)), repr: KeyRepr::Inline { len: key.len() as u8, bytes } }
+    }
+
+    /// Encodes `user_key` with the trailer of `seq` and `kind` (see [`encode_internal`]),
+    /// without a heap allocation when the key fits inline.
+    pub fn encode(user_key: &[u8], seq: Seq, kind: ValueKind) -> InternalKey {
+        InternalKey::with_trailer(user_key, trailer(seq, kind))
+    }
+
+    /// The seek target of `user_key` at `seq` (see [`seek_key`]).
+    pub fn seek(user_key: &[u8], seq: Seq) -> InternalKey {
+        InternalKey::with_trailer(user_key, (seq << 8) | u64::from(SEEK_KIND))
+    }
+
+    fn with_trailer(user_key: &[u8], trailer: u64) -> InternalKey {
+        let len = user_key.len() + TRAILER_LEN;
+        if len > INLINE_KEY_BYTES {
+            let mut out = Vec::with_capacity(len);
+            out.extend_from_slice(user_key);
+            out.extend_from_slice(&trailer.to_be_bytes());
+            return InternalKey::new(out.into());
+        }
+        let mut bytes = [0u8; INLINE_KEY_BYTES];
+        bytes[..user_key.len()].copy_from_slice(user_key);
+        bytes[user_key.len()..len].copy_from_slice(&trailer.to_be_bytes());
+        InternalKey { head: head_of(user_key), repr: KeyRepr::Inline { len: len as u8, bytes } }
     }
 
     /// The encoded internal key.
-    pub fn bytes(&self) -> &bytes::Bytes {
-        &self.key
+    pub fn as_slice(&self) -> &[u8] {
+        match &self.repr {
+            KeyRepr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            KeyRepr::Shared(key) => key,
+        }
+    }
+
+    /// The encoded internal key as `Bytes` (a copy when it is inline).
+    pub fn to_bytes(&self) -> bytes::Bytes {
+        match &self.repr {
+            KeyRepr::Inline { .. } => bytes::Bytes::copy_from_slice(self.as_slice()),
+            KeyRepr::Shared(key) => key.clone(),
+        }
+    }
+
+    /// Heap bytes this key holds beyond its own size (0 when inline).
+    pub fn heap_bytes(&self) -> usize {
+        match &self.repr {
+            KeyRepr::Inline { .. } => 0,
+            KeyRepr::Shared(key) => key.len(),
+        }
     }
 }
 
+/// The first 8 bytes of a user key, zero-padded, as a big-endian integer.
+fn head_of(user_key: &[u8]) -> u64 {
+    let mut head = [0u8; 8];
+    let len = user_key.len().min(8);
+    head[..len].copy_from_slice(&user_key[..len]);
+    u64::from_be_bytes(head)
+}
+
+impl PartialEq for InternalKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.head == other.head && self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for InternalKey {}
+
 impl Ord for InternalKey {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.head.cmp(&other.head).then_with(|| compare_internal(&self.key, &other.key))
+        self.head.cmp(&other.head).then_with(|| compare_internal(self.as_slice(), other.as_slice()))
     }
 }
 
@@ -216,19 +300,32 @@ mod tests {
 
     #[test]
     fn internal_key_order_with_heads_is_compare_internal() {
-        let user_keys: [&[u8]; 9] =
-            [b"", b"a", b"a\0", b"a\0\0\0\0\0\0\0\0", b"abcdefgh", b"abcdefgh\0", b"abcdefghi", b"abcdefgi", b"b"];
+        // Around the inline limit too: 38 + 8 bytes fit, 39 + 8 do not.
+        let long = |len: usize, last: u8| [vec![b'a'; len - 1], vec![last]].concat();
+        let user_keys: Vec<Vec<u8>> =
+            [&b""[..], b"a", b"a\0", b"a\0\0\0\0\0\0\0\0", b"abcdefgh", b"abcdefgh\0", b"abcdefghi", b"abcdefgi", b"b"]
+                .iter()
+                .map(|key| key.to_vec())
+                .chain([long(38, b'a'), long(38, b'b'), long(39, b'a'), long(39, b'b'), long(50, b'a')])
+                .collect();
         let mut keys = Vec::new();
-        for user_key in user_keys {
+        for user_key in &user_keys {
             for seq in [1, 7] {
                 keys.push(encode_internal(user_key, seq, ValueKind::Put));
             }
         }
         for a in &keys {
             for b in &keys {
-                let wrapped = InternalKey::new(Bytes::from(a.clone())).cmp(&InternalKey::new(Bytes::from(b.clone())));
+                let wrapped = InternalKey::new(Bytes::from(a.clone())).cmp(&InternalKey::from_slice(b));
                 assert_eq!(wrapped, compare_internal(a, b), "{a:?} vs {b:?}");
             }
+        }
+        for user_key in &user_keys {
+            let encoded = InternalKey::encode(user_key, 9, ValueKind::Delete);
+            assert_eq!(encoded.as_slice(), encode_internal(user_key, 9, ValueKind::Delete));
+            assert_eq!(encoded.to_bytes(), encode_internal(user_key, 9, ValueKind::Delete));
+            assert_eq!(InternalKey::seek(user_key, 9).as_slice(), seek_key(user_key, 9));
+            assert_eq!(encoded.heap_bytes() == 0, user_key.len() + TRAILER_LEN <= INLINE_KEY_BYTES);
         }
     }
 

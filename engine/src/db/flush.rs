@@ -10,8 +10,6 @@
 
 use std::rc::Rc;
 
-use bytes::Bytes;
-
 use super::Engine;
 use crate::error::Result;
 use crate::io::FileSystem;
@@ -127,11 +125,11 @@ impl<F: FileSystem> Engine<F> {
         // memory than on disk).
         let room = memtable.size_bytes() as usize;
         let mut builder = TableBuilder::with_capacity(self.inner.options.table_options(cf), room);
-        let mut after: Option<Bytes> = None;
+        let mut after = None;
         loop {
             let slice = memtable.entries_after(cf, after.as_ref(), FLUSH_SLICE_ENTRIES);
             for (key, value) in &slice {
-                builder.add(key, value);
+                builder.add(key.as_slice(), value);
             }
             match slice.last() {
                 Some((key, _)) => after = Some(key.clone()),

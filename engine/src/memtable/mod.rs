@@ -30,10 +30,12 @@ use crate::vlog::VlogPosition;
 use filter::{FILTER_KEY_BYTES, KeyFilter};
 
 /// Fixed per-entry overhead counted on top of key and value bytes: the entry's slot in a B-tree
-/// leaf (a 40-byte `InternalKey` and a 32-byte `Bytes`, in nodes about 70% full after random
-/// inserts: ~100 bytes) and the allocator's rounding of the key and value allocations. heaptrack
-/// after 1M keys x 100 B found memtables taking 1.3x what 48 here counted; with 112 a memtable
-/// is frozen when it really holds `memtable_size_bytes`.
+/// leaf (a 56-byte `InternalKey` and a 32-byte `Bytes`, in nodes about 70% full after random
+/// inserts: ~125 bytes) and the allocator's rounding of the value allocations. heaptrack after
+/// 1M keys x 100 B found memtables taking 1.3x what 48 here counted (with 40-byte keys that
+/// pointed at their own allocation); with 112 a memtable is frozen when it really holds about
+/// `memtable_size_bytes`. Short keys now live inline, so the key bytes counted on top are
+/// inside the slot: the total stays an upper bound.
 const ENTRY_OVERHEAD_BYTES: u64 = 112;
 
 #[derive(Debug, Default)]
@@ -121,12 +123,13 @@ impl MemTable {
     pub fn insert(&self, cf: Cf, user_key: &[u8], seq: Seq, kind: ValueKind, value: Bytes) {
         debug_assert!(kind != ValueKind::RangeDelete, "range tombstones go through delete_range");
         self.note_seq(seq);
-        let internal = Bytes::from(key::encode_internal(user_key, seq, kind));
+        let internal = InternalKey::encode(user_key, seq, kind);
         let mut table = self.cfs[cf.index()].borrow_mut();
         let filter_bytes = if table.filter.insert(user_key) { FILTER_KEY_BYTES } else { 0 };
-        let entry_bytes = internal.len() as u64 + value.len() as u64 + ENTRY_OVERHEAD_BYTES + filter_bytes;
+        let key_bytes = internal.as_slice().len() as u64;
+        let entry_bytes = key_bytes + value.len() as u64 + ENTRY_OVERHEAD_BYTES + filter_bytes;
         self.size_bytes.set(self.size_bytes.get() + entry_bytes);
-        table.entries.insert(InternalKey::new(internal), value);
+        table.entries.insert(internal, value);
     }
 
     /// Records a range tombstone deleting `[start, end)` at `seq`.
@@ -161,9 +164,9 @@ impl MemTable {
         if !table.filter.may_contain_key(user_key) {
             return None;
         }
-        let target = InternalKey::new(Bytes::from(key::seek_key(user_key, snapshot)));
+        let target = InternalKey::seek(user_key, snapshot);
         let (found, value) = table.entries.range(target..).next()?;
-        let parsed = key::parse_internal(found.bytes()).expect("memtable keys are well formed");
+        let parsed = key::parse_internal(found.as_slice()).expect("memtable keys are well formed");
         (parsed.user_key == user_key).then(|| (parsed.seq, parsed.kind, value.clone()))
     }
 
@@ -186,12 +189,11 @@ impl MemTable {
 
     /// Up to `limit` point entries of a column family after internal key `after` (from the
     /// first when `None`), in order: lets a flush build its table in slices with yields between.
-    pub fn entries_after(&self, cf: Cf, after: Option<&Bytes>, limit: usize) -> Vec<(Bytes, Bytes)> {
+    pub fn entries_after(&self, cf: Cf, after: Option<&InternalKey>, limit: usize) -> Vec<(InternalKey, Bytes)> {
         let table = self.cfs[cf.index()].borrow();
-        let lower = after.map(|key| InternalKey::new(key.clone()));
-        let bound = lower.as_ref().map_or(Bound::Unbounded, Bound::Excluded);
+        let bound = after.map_or(Bound::Unbounded, Bound::Excluded);
         let range = table.entries.range::<InternalKey, _>((bound, Bound::Unbounded));
-        range.take(limit).map(|(key, value)| (key.bytes().clone(), value.clone())).collect()
+        range.take(limit).map(|(key, value)| (key.clone(), value.clone())).collect()
     }
 
     /// Takes the memtable apart: its entries, every column family in turn, so that the caller
@@ -225,7 +227,7 @@ impl MemTableIterator {
     }
 
     fn owned(target: &[u8]) -> InternalKey {
-        InternalKey::new(Bytes::copy_from_slice(target))
+        InternalKey::from_slice(target)
     }
 }
 
@@ -234,7 +236,7 @@ impl InternalIterator for MemTableIterator {
         self.current.is_some()
     }
     fn key(&self) -> &[u8] {
-        self.current.as_ref().expect("iterator is valid").0.bytes()
+        self.current.as_ref().expect("iterator is valid").0.as_slice()
     }
     fn value(&self) -> &[u8] {
         &self.current.as_ref().expect("iterator is valid").1
