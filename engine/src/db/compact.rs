@@ -132,7 +132,7 @@ impl<F: FileSystem> Engine<F> {
             .collect();
         let kept: Vec<RangeTombstone> =
             tombstones.iter().filter(|t| !(task.bottommost && t.seq <= oldest)).cloned().collect();
-        let children = tables.iter().map(|t| t.iter(false)).collect();
+        let children = tables.iter().map(|t| t.sequential_iter()).collect();
         let mut merge = MergingIterator::new(children);
         merge.seek_to_first().await?;
         let mut writer = OutputWriter::new(self.inner.options.table_options(task.cf));

@@ -126,6 +126,12 @@ impl<F: File> Table<F> {
         TableIterator::new(Rc::clone(self), fill_cache)
     }
 
+    /// An iterator for reading the whole table once, in large reads that bypass the cache
+    /// (compaction inputs).
+    pub fn sequential_iter(self: &Rc<Self>) -> TableIterator<F> {
+        TableIterator::sequential(Rc::clone(self))
+    }
+
     /// The parsed index, from the index cache or the file.
     pub(crate) async fn index(&self) -> Result<Rc<IndexBlock>> {
         let offset = self.footer.index.offset;
