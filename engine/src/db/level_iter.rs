@@ -7,13 +7,12 @@
 
 use std::rc::Rc;
 
-use bytes::Bytes;
-
 use crate::error::Result;
 use crate::io::FileSystem;
 use crate::iter::InternalIterator;
 use crate::key::{self, compare_internal};
 use crate::memtable::MemTableIterator;
+use crate::sst::filter::KeyPrefix;
 use crate::sst::{Table, TableIterator};
 
 /// Concatenates the tables of one sorted level.
@@ -21,14 +20,14 @@ pub(crate) struct LevelIterator<F: FileSystem> {
     tables: Vec<Rc<Table<F::File>>>,
     fill_cache: bool,
     /// Seeks stay within keys with this prefix (see `ReadOptions::prefix`).
-    prefix: Option<Bytes>,
+    prefix: Option<KeyPrefix>,
     /// Index of the open table and its iterator.
     current: Option<(usize, TableIterator<F::File>)>,
 }
 
 impl<F: FileSystem> LevelIterator<F> {
     /// Iterates `tables`, which must be sorted and non-overlapping.
-    pub(crate) fn new(tables: Vec<Rc<Table<F::File>>>, fill_cache: bool, prefix: Option<Bytes>) -> Self {
+    pub(crate) fn new(tables: Vec<Rc<Table<F::File>>>, fill_cache: bool, prefix: Option<KeyPrefix>) -> Self {
         LevelIterator { tables, fill_cache, prefix, current: None }
     }
 
@@ -42,7 +41,7 @@ impl<F: FileSystem> LevelIterator<F> {
     /// so it and the ones after it hold none).
     fn prefix_ends_before(&self, index: usize) -> bool {
         let (Some(prefix), Some(table)) = (&self.prefix, self.tables.get(index)) else { return false };
-        !key::user_key(&table.meta().smallest).starts_with(prefix)
+        !key::user_key(&table.meta().smallest).starts_with(prefix.bytes())
     }
 
     fn iter(&self) -> &TableIterator<F::File> {

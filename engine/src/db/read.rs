@@ -21,6 +21,7 @@ use crate::memtable::MemTable;
 use crate::merge::MergingIterator;
 use crate::range_del::{RangeTombstone, TombstoneSet};
 use crate::sst::Table;
+use crate::sst::filter::KeyPrefix;
 use crate::sync::join_all;
 use crate::version::Version;
 use crate::vlog::{ValueLog, ValuePointer};
@@ -137,13 +138,15 @@ impl<F: FileSystem> Engine<F> {
         let snapshot = self.snapshot();
         let seq = options.snapshot.unwrap_or(snapshot.seq());
         let view = self.read_view(cf);
-        // A prefix read skips the memtables whose filter rules its prefix out, as it skips
-        // such tables. A skipped active memtable may receive the prefix later, but only at
-        // sequence numbers above the iterator's snapshot.
+        let prefix = options.prefix.clone().map(KeyPrefix::new);
+        // A prefix read skips the memtables and L0 tables whose filter rules its prefix out
+        // (tables whose filter is not in memory are asked at their seek). A skipped active
+        // memtable may receive the prefix later, but only at sequence numbers above the
+        // iterator's snapshot.
         let mut children: Vec<SourceIterator<F>> = view
             .memtables
             .iter()
-            .filter(|m| options.prefix.as_ref().is_none_or(|prefix| m.may_contain_prefix(cf, prefix)))
+            .filter(|m| prefix.as_ref().is_none_or(|prefix| m.may_contain_prefix(cf, prefix)))
             .map(|m| SourceIterator::Memory(m.iter(cf)))
             .collect();
         let levels = view.version.levels(cf);
@@ -151,13 +154,16 @@ impl<F: FileSystem> Engine<F> {
         for file in &levels[0] {
             let table = tables.next().expect("one table per file");
             debug_assert_eq!(table.file_id(), file.id);
-            let iter = table.iter(options.fill_cache).with_prefix(options.prefix.clone());
+            if prefix.as_ref().is_some_and(|prefix| table.rules_out_prefix_now(prefix)) {
+                continue;
+            }
+            let iter = table.iter(options.fill_cache).with_prefix(prefix.clone());
             children.push(SourceIterator::Table(Box::new(iter)));
         }
         for files in levels.iter().skip(1).filter(|files| !files.is_empty()) {
             let level_tables: Vec<_> =
                 files.iter().map(|_| tables.next().expect("one table per file").clone()).collect();
-            let level = LevelIterator::new(level_tables, options.fill_cache, options.prefix.clone());
+            let level = LevelIterator::new(level_tables, options.fill_cache, prefix.clone());
             children.push(SourceIterator::Level(Box::new(level)));
         }
         DbIterator {

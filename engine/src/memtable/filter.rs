@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::sst::builder::prefix_of;
-use crate::sst::filter::stable_hash;
+use crate::sst::filter::{KeyPrefix, stable_hash};
 
 /// Memory one distinct filter key costs, counted into the memtable's size: the `u64` and its
 /// control byte at the table's load factor.
@@ -57,8 +57,8 @@ impl KeyFilter {
     /// False only when no inserted key is `prefix` followed by exactly the suffix bytes. Without
     /// a suffix (or for an empty prefix, whose keys are not longer than the suffix) it cannot
     /// tell and says true, as SST filters do.
-    pub fn may_contain_prefix(&self, prefix: &[u8]) -> bool {
-        self.suffix_bytes == 0 || prefix.is_empty() || self.contains(stable_hash(prefix))
+    pub fn may_contain_prefix(&self, prefix: &KeyPrefix) -> bool {
+        self.suffix_bytes == 0 || prefix.bytes().is_empty() || self.contains(prefix.hash().0)
     }
 
     fn contains(&self, hash: u64) -> bool {
@@ -122,7 +122,10 @@ mod tests {
         assert!(keys.iter().all(|key| filter.may_contain_key(key)));
         let absent = (10_000..20_000u32).filter(|i| filter.may_contain_key(format!("key:{i}").as_bytes())).count();
         assert_eq!(absent, 0, "64-bit hashes of 10k keys do not collide");
-        assert!(filter.may_contain_prefix(b"anything"), "without a suffix a prefix cannot be ruled out");
+        assert!(
+            filter.may_contain_prefix(&KeyPrefix::copy_from_slice(b"anything")),
+            "without a suffix a prefix cannot be ruled out"
+        );
     }
 
     #[test]
@@ -132,9 +135,9 @@ mod tests {
         assert!(!filter.insert(&versioned(b"apple", 9)), "another version of a known prefix");
         assert!(filter.may_contain_key(&versioned(b"apple", 7)));
         assert!(filter.may_contain_key(&versioned(b"apple", 1)), "the filter knows prefixes only");
-        assert!(filter.may_contain_prefix(b"apple"));
-        assert!(!filter.may_contain_prefix(b"appl"));
-        assert!(!filter.may_contain_prefix(b"apples"));
+        assert!(filter.may_contain_prefix(&KeyPrefix::copy_from_slice(b"apple")));
+        assert!(!filter.may_contain_prefix(&KeyPrefix::copy_from_slice(b"appl")));
+        assert!(!filter.may_contain_prefix(&KeyPrefix::copy_from_slice(b"apples")));
         assert!(!filter.may_contain_key(&versioned(b"pear", 7)));
     }
 
@@ -146,6 +149,9 @@ mod tests {
         assert!(filter.may_contain_key(b"short"));
         assert!(filter.may_contain_key(&versioned(b"", 3)));
         assert!(!filter.may_contain_key(b"shore"));
-        assert!(filter.may_contain_prefix(b""), "an 8-byte key has the empty prefix: never ruled out");
+        assert!(
+            filter.may_contain_prefix(&KeyPrefix::copy_from_slice(b"")),
+            "an 8-byte key has the empty prefix: never ruled out"
+        );
     }
 }

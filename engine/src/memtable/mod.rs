@@ -26,6 +26,7 @@ use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key::{self, Cf, InternalKey, Seq, ValueKind};
 use crate::range_del::RangeTombstone;
+use crate::sst::filter::KeyPrefix;
 use crate::vlog::VlogPosition;
 use filter::{FILTER_KEY_BYTES, KeyFilter};
 
@@ -173,7 +174,7 @@ impl MemTable {
     /// False only when the column family holds no key that is `prefix` followed by its
     /// `filter_prefix_suffix_bytes` (see [`KeyFilter::may_contain_prefix`]): a read bounded to
     /// such keys may skip this memtable.
-    pub fn may_contain_prefix(&self, cf: Cf, prefix: &[u8]) -> bool {
+    pub fn may_contain_prefix(&self, cf: Cf, prefix: &KeyPrefix) -> bool {
         self.cfs[cf.index()].borrow().filter.may_contain_prefix(prefix)
     }
 
@@ -346,7 +347,7 @@ mod tests {
                 proptest::prop_assert_eq!(table.get(Cf::ALL[cf], &key, snapshot).map(|e| e.0), expected);
                 let holds_prefix = inserts.iter().any(|(c, p, _)| *c == cf && *p == prefix);
                 if holds_prefix {
-                    proptest::prop_assert!(table.may_contain_prefix(Cf::ALL[cf], &[b'k', prefix]));
+                    proptest::prop_assert!(table.may_contain_prefix(Cf::ALL[cf], &KeyPrefix::copy_from_slice(&[b'k', prefix])));
                 }
             }
         }
@@ -357,9 +358,15 @@ mod tests {
         let table = MemTable::new(1, write_cf_suffix());
         table.insert(Cf::Write, &versioned(1, 5), 1, ValueKind::Put, Bytes::new());
         table.insert(Cf::Default, &versioned(2, 5), 2, ValueKind::Put, Bytes::new());
-        assert!(table.may_contain_prefix(Cf::Write, b"k\x01"));
-        assert!(!table.may_contain_prefix(Cf::Write, b"k\x02"), "only the Default CF holds it");
-        assert!(table.may_contain_prefix(Cf::Default, b"k\x03"), "no suffix: cannot rule out");
+        assert!(table.may_contain_prefix(Cf::Write, &KeyPrefix::copy_from_slice(b"k\x01")));
+        assert!(
+            !table.may_contain_prefix(Cf::Write, &KeyPrefix::copy_from_slice(b"k\x02")),
+            "only the Default CF holds it"
+        );
+        assert!(
+            table.may_contain_prefix(Cf::Default, &KeyPrefix::copy_from_slice(b"k\x03")),
+            "no suffix: cannot rule out"
+        );
         assert_eq!(table.get(Cf::Write, &versioned(1, 9), 9), None, "another version of a known prefix");
         assert_eq!(table.get(Cf::Write, &versioned(2, 5), 9), None);
     }

@@ -11,6 +11,7 @@ use crate::io::File;
 use crate::iter::InternalIterator;
 
 use super::block::{Block, BlockIter};
+use super::filter::KeyPrefix;
 use super::index::IndexBlock;
 use super::table::{DATA_BLOCK, Table};
 
@@ -31,7 +32,7 @@ pub struct TableIterator<F: File> {
     sequential: bool,
     /// Set for a seek bounded to keys with this prefix: a table whose filter rules the prefix
     /// out is not read at all.
-    prefix: Option<Bytes>,
+    prefix: Option<KeyPrefix>,
 }
 
 /// Upper bound of one forward readahead (blocks are ~4 KiB: up to 64 KiB per read).
@@ -72,7 +73,7 @@ impl<F: File> TableIterator<F> {
     }
 
     /// Seeks stay within keys starting with `prefix` (see [`crate::ReadOptions::prefix`]).
-    pub(crate) fn with_prefix(mut self, prefix: Option<Bytes>) -> Self {
+    pub(crate) fn with_prefix(mut self, prefix: Option<KeyPrefix>) -> Self {
         self.prefix = prefix;
         self
     }

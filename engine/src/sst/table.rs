@@ -12,7 +12,7 @@ use crate::io::{self, File, IO_ALIGN};
 use crate::key::{self, ValueKind};
 
 use super::block::Block;
-use super::filter::BloomFilter;
+use super::filter::{BloomFilter, KeyPrefix};
 use super::format::{self, BlockHandle, FOOTER_LEN, Footer};
 use super::index::IndexBlock;
 use super::iterator::TableIterator;
@@ -114,11 +114,22 @@ impl<F: File> Table<F> {
 
     /// False when the filter proves no user key starts with `prefix` (the table was built
     /// with `filter_prefix_suffix_bytes` and `prefix` is a key without that suffix).
-    pub(crate) async fn may_contain_prefix(&self, prefix: &[u8]) -> Result<bool> {
+    pub(crate) async fn may_contain_prefix(&self, prefix: &KeyPrefix) -> Result<bool> {
         if self.meta.filter_prefix_suffix_bytes == 0 {
             return Ok(true);
         }
-        Ok(self.filter().await?.is_none_or(|filter| filter.may_contain(prefix)))
+        Ok(self.filter().await?.is_none_or(|filter| filter.may_contain_hash(prefix.hash())))
+    }
+
+    /// True when the filter is in memory and proves what [`Table::may_contain_prefix`] proves;
+    /// false when it cannot tell without a read.
+    pub(crate) fn rules_out_prefix_now(&self, prefix: &KeyPrefix) -> bool {
+        self.meta.filter_prefix_suffix_bytes != 0
+            && self.footer.filter.size_bytes != 0
+            && self
+                .caches
+                .get_filter(self.file_id, self.footer.filter.offset)
+                .is_some_and(|filter| !filter.may_contain_hash(prefix.hash()))
     }
 
     /// A cursor over the table's point entries. `fill_cache = false` for scans and compaction.

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use futures_lite::future::block_on;
 use proptest::prelude::*;
 
+use super::filter::KeyPrefix;
 use super::format::{FOOTER_LEN, Footer};
 use super::*;
 use crate::cache::{CacheOptions, Caches};
@@ -579,16 +580,23 @@ fn the_prefix_filter_rules_out_absent_prefixes_only() {
     block_on(async {
         for i in 0..500u64 {
             let prefix = format!("row{i:04}");
-            assert!(table.may_contain_prefix(prefix.as_bytes()).await.expect("filter"), "{prefix}");
+            assert!(
+                table.may_contain_prefix(&KeyPrefix::copy_from_slice(prefix.as_bytes())).await.expect("filter"),
+                "{prefix}"
+            );
         }
         let mut ruled_out = 0;
         for i in 0..500u64 {
-            ruled_out +=
-                usize::from(!table.may_contain_prefix(format!("absent{i:04}").as_bytes()).await.expect("filter"));
+            ruled_out += usize::from(
+                !table
+                    .may_contain_prefix(&KeyPrefix::copy_from_slice(format!("absent{i:04}").as_bytes()))
+                    .await
+                    .expect("filter"),
+            );
         }
         assert!(ruled_out > 450, "only {ruled_out} of 500 absent prefixes ruled out");
     });
     let (_fs, plain) = write_and_open(&build(&entries, &small_blocks()));
     assert_eq!(plain.meta().filter_prefix_suffix_bytes, 0);
-    assert!(block_on(plain.may_contain_prefix(b"absent")).expect("filter"));
+    assert!(block_on(plain.may_contain_prefix(&KeyPrefix::copy_from_slice(b"absent"))).expect("filter"));
 }
