@@ -125,11 +125,7 @@ impl<F: File> Table<F> {
     /// false when it cannot tell without a read.
     pub(crate) fn rules_out_prefix_now(&self, prefix: &KeyPrefix) -> bool {
         self.meta.filter_prefix_suffix_bytes != 0
-            && self.footer.filter.size_bytes != 0
-            && self
-                .caches
-                .get_filter(self.file_id, self.footer.filter.offset)
-                .is_some_and(|filter| !filter.may_contain_hash(prefix.hash()))
+            && self.cached_filter().is_some_and(|filter| !filter.may_contain_hash(prefix.hash()))
     }
 
     /// A cursor over the table's point entries. `fill_cache = false` for scans and compaction.
@@ -158,12 +154,18 @@ impl<F: File> Table<F> {
         Ok(index)
     }
 
+    /// The filter if the table has one and it is in memory.
+    fn cached_filter(&self) -> Option<Rc<BloomFilter>> {
+        let handle = self.footer.filter;
+        (handle.size_bytes != 0).then(|| self.caches.get_filter(self.file_id, handle.offset)).flatten()
+    }
+
     async fn filter(&self) -> Result<Option<Rc<BloomFilter>>> {
         let handle = self.footer.filter;
         if handle.size_bytes == 0 {
             return Ok(None);
         }
-        if let Some(filter) = self.caches.get_filter(self.file_id, handle.offset) {
+        if let Some(filter) = self.cached_filter() {
             return Ok(Some(filter));
         }
         let filter = Rc::new(BloomFilter::parse(read_block(&self.file, handle, FILTER_BLOCK).await?)?);
