@@ -28,8 +28,8 @@
 //! [`compare_internal`](crate::key::compare_internal) order, which is not bytewise: every
 //! search and scan compares with it. The filter is over user keys.
 //!
-//! Reading: [`Table::open`] verifies the footer and loads properties and range tombstones;
-//! the index and filter go through the core's index cache and data blocks through its block
+//! Reading: [`Table::open`] verifies the footer, loads properties and range tombstones, and
+//! puts the index and filter in the core's index cache; data blocks go through its block
 //! cache, keyed `(file_id, block_offset)` ([`crate::cache`]).
 
 pub mod block;

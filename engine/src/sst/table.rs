@@ -1,6 +1,6 @@
 //! An open table: footer, properties and range tombstones in memory; index, filter and data
-//! blocks through the core's caches (the index and filter stay there until the table is
-//! dropped).
+//! blocks through the core's caches (the index and filter are loaded at open and stay there
+//! until the table is dropped).
 
 use std::rc::Rc;
 
@@ -50,7 +50,14 @@ impl<F: File> Drop for Table<F> {
 }
 
 impl<F: File> Table<F> {
-    /// Opens a table: reads and verifies the footer, properties and range tombstones.
+    /// Opens a table: reads and verifies the footer, properties and range tombstones, and loads
+    /// the index and filter into the index cache.
+    ///
+    /// Loaded here, not at first use: a table a flush has just installed is read at once by
+    /// every request in flight, and each of them, finding no filter cached, read it itself
+    /// (after 1M SETs and a flush, 800 pipelined GETs made 1196 index and filter reads of
+    /// hundreds of KiB for 3 tables). Loading at open also means a point read never waits for
+    /// metadata, and `rules_out_prefix_now` always knows.
     pub async fn open(file: F, file_id: u64, caches: Rc<Caches>) -> Result<Table<F>> {
         let file_size = file.size().await?;
         if file_size < FOOTER_LEN as u64 || !file_size.is_multiple_of(IO_ALIGN as u64) {
@@ -67,7 +74,10 @@ impl<F: File> Table<F> {
         if range_tombstones.len() as u64 != meta.range_tombstone_count {
             return Err(Error::corruption(TOMBSTONE_BLOCK, "count differs from the properties"));
         }
-        Ok(Table { file, file_id, caches, footer, data_end, meta, range_tombstones })
+        let table = Table { file, file_id, caches, footer, data_end, meta, range_tombstones };
+        table.index().await?;
+        table.filter().await?;
+        Ok(table)
     }
 
     /// Bounds, counts and size.

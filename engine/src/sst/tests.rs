@@ -375,19 +375,7 @@ fn flipped_data_block_byte_is_corruption() {
 }
 
 #[test]
-fn flipped_index_byte_is_corruption() {
-    let (fs, _) = write_and_open(&build(&sample_entries(), &small_blocks()));
-    let index = footer_of(&fs).index;
-    fs.flip_byte(Path::new(PATH), index.offset as usize + 3, 0x01).expect("flip");
-    block_on(async {
-        let table = open(&fs, new_caches()).await.expect("index is read on demand");
-        assert_corruption(table.get(&seek_key(b"key00001", MAX_SEQ), true).await);
-        assert_corruption(table.iter(true).seek(&seek_key(b"key00001", MAX_SEQ)).await);
-    });
-}
-
-#[test]
-fn flipped_footer_or_meta_byte_fails_open() {
+fn flipped_footer_meta_index_or_filter_byte_fails_open() {
     let (fs, _) = write_and_open(&build(&sample_entries(), &small_blocks()));
     let footer = footer_of(&fs);
     let size = fs.contents(Path::new(PATH)).expect("file").len();
@@ -397,6 +385,8 @@ fn flipped_footer_or_meta_byte_fails_open() {
         size - 9,
         footer.properties.offset as usize + 1,
         footer.range_tombstones.offset as usize,
+        footer.index.offset as usize + 3,
+        footer.filter.offset as usize + 5,
     ];
     for offset in targets {
         fs.flip_byte(Path::new(PATH), offset, 0x04).expect("flip");
@@ -423,16 +413,19 @@ fn cache_counters_move_with_reads() {
     block_on(async {
         let caches = new_caches();
         let table = open(&fs, Rc::clone(&caches)).await.expect("open");
+        let opened = caches.stats();
+        assert_eq!((opened.index_hits, opened.index_misses), (0, 2), "open loads the filter and the index");
+        assert!(opened.index_bytes_used > 0 && opened.block_bytes_used == 0);
         let target = seek_key(b"key00042", MAX_SEQ);
         table.get(&target, true).await.expect("get").expect("present");
         let first = caches.stats();
         assert_eq!((first.block_hits, first.block_misses), (0, 1));
-        assert_eq!(first.index_misses, 2, "filter and index loaded once");
-        assert!(first.index_bytes_used > 0 && first.block_bytes_used > 0);
+        assert_eq!((first.index_hits, first.index_misses), (2, 2), "a read finds both cached");
+        assert!(first.block_bytes_used > 0);
         table.get(&target, true).await.expect("get").expect("present");
         let second = caches.stats();
         assert_eq!((second.block_hits, second.block_misses), (1, 1));
-        assert_eq!((second.index_hits, second.index_misses), (2, 2));
+        assert_eq!((second.index_hits, second.index_misses), (4, 2));
         table.get(&seek_key(b"key01500", MAX_SEQ), false).await.expect("get").expect("present");
         assert_eq!(caches.stats().block_bytes_used, second.block_bytes_used, "fill_cache = false");
         drop(table);
