@@ -24,22 +24,21 @@ use super::flush::file_meta;
 use crate::compaction::filter::{CompactionFilter, FilterContext, FilterDecision};
 use crate::compaction::picker::{self, CompactionTask};
 use crate::error::{Error, Result};
-use crate::io::FileSystem;
+use crate::io::{File, FileSystem};
 use crate::iter::InternalIterator;
 use crate::key::{self, Cf, ParsedKey, Seq, ValueKind};
 use crate::merge::MergingIterator;
 use crate::range_del::RangeTombstone;
-use crate::sst::{TableBuilder, TableOptions, write_table};
+use crate::sst::TableWriter;
 use crate::sync::Pacer;
 use crate::version::{FileMeta, LEVEL_COUNT, VersionEdit};
 use crate::vlog::ValuePointer;
 
-/// Builds the output tables of one compaction, one at a time: each is written as soon as it is
-/// cut, so a compaction holds one output in memory, not all of them.
-struct OutputWriter {
-    /// Options of the tables written (the CF's).
-    options: TableOptions,
-    builder: Option<TableBuilder>,
+/// Builds the output tables of one compaction, one at a time, each written to its file while
+/// it is built (see [`TableWriter`]).
+struct OutputWriter<Fl: File> {
+    /// The table being built, and its file id.
+    table: Option<(u64, TableWriter<Fl>)>,
     /// First user key of the table being built (`None`: unbounded below).
     lower: Option<Bytes>,
     /// Whether a table was cut already.
@@ -47,8 +46,14 @@ struct OutputWriter {
     last_user_key: Option<Bytes>,
 }
 
-/// An output table ready to be written, with the user-key range it covers (`None`: unbounded).
-type FinishedTable = (Option<Bytes>, Option<Bytes>, TableBuilder);
+/// An output table ready to be finished, with the user-key range it covers (`None`:
+/// unbounded) and its file id.
+struct FinishedTable<Fl: File> {
+    lower: Option<Bytes>,
+    upper: Option<Bytes>,
+    id: u64,
+    table: TableWriter<Fl>,
+}
 
 impl<F: FileSystem> Engine<F> {
     /// Runs one compaction if the tree needs one. Returns false when there was nothing to do.
@@ -135,7 +140,7 @@ impl<F: FileSystem> Engine<F> {
         let children = tables.iter().map(|t| t.sequential_iter()).collect();
         let mut merge = MergingIterator::new(children);
         merge.seek_to_first().await?;
-        let mut writer = OutputWriter::new(self.inner.options.table_options(task.cf));
+        let mut writer = OutputWriter::new();
         let mut discard: BTreeMap<u32, u64> = BTreeMap::new();
         let mut previous: Option<(Bytes, u64)> = None;
         let target = self.inner.options.compaction.target_file_size_bytes;
@@ -157,14 +162,24 @@ impl<F: FileSystem> Engine<F> {
             let filtered = filtering.drops(&parsed, !same_user_key, dropped_by_engine, merge.value());
             if dropped_by_engine || filtered {
                 count_discard(&mut discard, parsed.kind, merge.value());
-            } else if let Some(table) = writer.add(merge.key(), merge.value(), parsed.user_key, target) {
-                outputs.extend(self.write_output(task, table, &kept, written).await?);
+            } else {
+                if let Some(full) = writer.cut_before(parsed.user_key, target) {
+                    outputs.extend(self.write_output(task, full, &kept).await?);
+                }
+                if !writer.has_table() {
+                    writer.start(self.create_output(task, written).await?);
+                }
+                writer.add(merge.key(), merge.value(), parsed.user_key).await?;
             }
             previous = Some((Bytes::copy_from_slice(parsed.user_key), parsed.seq));
             merge.next().await?;
         }
-        if let Some(table) = writer.finish(&kept) {
-            outputs.extend(self.write_output(task, table, &kept, written).await?);
+        if !writer.has_table() && !kept.is_empty() && !writer.cut_any {
+            // No entry survived: a table for the range tombstones alone.
+            writer.start(self.create_output(task, written).await?);
+        }
+        if let Some(last) = writer.finish() {
+            outputs.extend(self.write_output(task, last, &kept).await?);
         }
         self.inner.fs.sync_dir(&self.inner.dir.join(super::SST_DIR)).await?;
         self.install_compaction(task, outputs, discard).await?;
@@ -190,28 +205,38 @@ impl<F: FileSystem> Engine<F> {
         }
     }
 
-    /// Writes one output table, with the kept range tombstones clipped to its key range; `None`
-    /// when it would be empty.
+    /// Creates the file of a new output table; `written` collects its id.
+    async fn create_output(
+        &self,
+        task: &CompactionTask,
+        written: &mut Vec<u64>,
+    ) -> Result<(u64, TableWriter<F::File>)> {
+        let id = self.next_file_id();
+        written.push(id);
+        let options = self.inner.options.table_options(task.cf);
+        Ok((id, TableWriter::create(&self.inner.fs, &self.table_path(id), options).await?))
+    }
+
+    /// Finishes one output table, with the kept range tombstones clipped to its key range;
+    /// `None` (and no file) when it would be empty.
     async fn write_output(
         &self,
         task: &CompactionTask,
-        (lower, upper, mut builder): FinishedTable,
+        FinishedTable { lower, upper, id, mut table }: FinishedTable<F::File>,
         tombstones: &[RangeTombstone],
-        written: &mut Vec<u64>,
     ) -> Result<Option<FileMeta>> {
         for tombstone in tombstones.iter().filter_map(|t| t.clip(lower.as_deref(), upper.as_deref())) {
-            builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
+            table.builder().add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
         }
-        if builder.is_empty() {
+        if table.builder().is_empty() {
+            drop(table);
+            self.inner.fs.remove(&self.table_path(id)).await?;
             return Ok(None);
         }
-        let id = self.next_file_id();
-        written.push(id);
-        let built = builder.finish()?;
-        write_table(&self.inner.fs, &self.table_path(id), &built).await?;
-        self.inner.stats.borrow_mut().table_write_bytes += built.bytes.len() as u64;
+        let meta = table.finish().await?;
+        self.inner.stats.borrow_mut().table_write_bytes += meta.file_size_bytes;
         let max_seq = task.all_inputs().map(|f| f.max_seq).max().unwrap_or(0);
-        Ok(Some(file_meta(id, task.cf, task.output_level(), &built.meta, max_seq)))
+        Ok(Some(file_meta(id, task.cf, task.output_level(), &meta, max_seq)))
     }
 
     async fn install_compaction(
@@ -289,42 +314,50 @@ fn count_discard(discard: &mut BTreeMap<u32, u64>, kind: ValueKind, value: &[u8]
     }
 }
 
-impl OutputWriter {
-    fn new(options: TableOptions) -> Self {
-        OutputWriter { options, builder: None, lower: None, cut_any: false, last_user_key: None }
+impl<Fl: File> OutputWriter<Fl> {
+    fn new() -> Self {
+        OutputWriter { table: None, lower: None, cut_any: false, last_user_key: None }
     }
 
-    /// Adds an entry. Once the current table is big enough, the next user key starts a new one,
-    /// and the full one is returned to be written.
-    fn add(&mut self, key: &[u8], value: &[u8], user_key: &[u8], target: u64) -> Option<FinishedTable> {
+    /// Once the current table is big enough, a new user key starts a new one: the full one is
+    /// returned to be finished.
+    fn cut_before(&mut self, user_key: &[u8], target: u64) -> Option<FinishedTable<Fl>> {
         let new_user_key = self.last_user_key.as_ref().is_none_or(|last| last.as_ref() != user_key);
-        let full = self.builder.as_ref().is_some_and(|b| b.estimated_size_bytes() >= target);
-        let mut cut = None;
-        if full && new_user_key {
-            let builder = self.builder.take().expect("checked above");
-            let upper = Bytes::copy_from_slice(user_key);
-            cut = Some((self.lower.take(), Some(upper.clone()), builder));
-            self.lower = Some(upper);
-            self.cut_any = true;
+        let full = self.table.as_mut().is_some_and(|(_, t)| t.builder().estimated_size_bytes() >= target);
+        if !(full && new_user_key) {
+            return None;
         }
-        let options = &self.options;
-        // A table is cut once its estimate reaches the target; the slack covers the last blocks,
-        // the index and the filter.
-        let room = (target + target / 4) as usize;
-        self.builder.get_or_insert_with(|| TableBuilder::with_capacity(options.clone(), room)).add(key, value);
-        if new_user_key {
+        let (id, table) = self.table.take().expect("checked above");
+        let upper = Bytes::copy_from_slice(user_key);
+        let lower = self.lower.replace(upper.clone());
+        self.cut_any = true;
+        Some(FinishedTable { lower, upper: Some(upper), id, table })
+    }
+
+    fn has_table(&self) -> bool {
+        self.table.is_some()
+    }
+
+    /// Starts the next table (see `Engine::create_output`).
+    fn start(&mut self, table: (u64, TableWriter<Fl>)) {
+        debug_assert!(self.table.is_none());
+        self.table = Some(table);
+    }
+
+    /// Adds an entry to the current table and writes the chunks it filled.
+    async fn add(&mut self, key: &[u8], value: &[u8], user_key: &[u8]) -> Result<()> {
+        let (_, table) = self.table.as_mut().expect("a table is started before an add");
+        table.builder().add(key, value);
+        table.write_ready().await?;
+        if self.last_user_key.as_ref().is_none_or(|last| last.as_ref() != user_key) {
             self.last_user_key = Some(Bytes::copy_from_slice(user_key));
         }
-        cut
+        Ok(())
     }
 
-    /// The last table, unbounded above; a table for the range tombstones alone if no entry
-    /// survived at all.
-    fn finish(mut self, tombstones: &[RangeTombstone]) -> Option<FinishedTable> {
-        let last = self
-            .builder
-            .take()
-            .or_else(|| (!tombstones.is_empty() && !self.cut_any).then(|| TableBuilder::new(self.options.clone())));
-        last.map(|builder| (self.lower.take(), None, builder))
+    /// The last table, unbounded above.
+    fn finish(mut self) -> Option<FinishedTable<Fl>> {
+        let (id, table) = self.table.take()?;
+        Some(FinishedTable { lower: self.lower.take(), upper: None, id, table })
     }
 }

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::io::FileSystem;
 use crate::key::{self, Cf};
 use crate::memtable::MemTable;
-use crate::sst::{TableBuilder, write_table};
+use crate::sst::TableWriter;
 use crate::version::{FileMeta, VersionEdit};
 
 /// Memtable entries added to a table between two yields of a flush.
@@ -121,32 +121,30 @@ impl<F: FileSystem> Engine<F> {
         if memtable.entry_count(cf) == 0 && tombstones.is_empty() {
             return Ok(None);
         }
-        // The whole memtable's size bounds one column family's table (entries cost more in
-        // memory than on disk).
-        let room = memtable.size_bytes() as usize;
-        let mut builder = TableBuilder::with_capacity(self.inner.options.table_options(cf), room);
+        let id = self.next_file_id();
+        written.push(id);
+        let options = self.inner.options.table_options(cf);
+        let mut table = TableWriter::create(&self.inner.fs, &self.table_path(id), options).await?;
         let mut after = None;
         loop {
             let slice = memtable.entries_after(cf, after.as_ref(), FLUSH_SLICE_ENTRIES);
             for (key, value) in &slice {
-                builder.add(key.as_slice(), value);
+                table.builder().add(key.as_slice(), value);
             }
             match slice.last() {
                 Some((key, _)) => after = Some(key.clone()),
                 None => break,
             }
+            table.write_ready().await?;
             // Building a 64 MiB table is long CPU work: let client work run in between.
             self.inner.fs.pause().await;
         }
         for tombstone in &tombstones {
-            builder.add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
+            table.builder().add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
         }
-        let id = self.next_file_id();
-        written.push(id);
-        let built = builder.finish()?;
-        write_table(&self.inner.fs, &self.table_path(id), &built).await?;
-        self.inner.stats.borrow_mut().table_write_bytes += built.bytes.len() as u64;
-        Ok(Some(file_meta(id, cf, 0, &built.meta, memtable.max_seq())))
+        let meta = table.finish().await?;
+        self.inner.stats.borrow_mut().table_write_bytes += meta.file_size_bytes;
+        Ok(Some(file_meta(id, cf, 0, &meta, memtable.max_seq())))
     }
 }
 

@@ -44,7 +44,7 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 
-pub use builder::{BuiltTable, TableBuilder, write_table};
+pub use builder::{BuiltTable, TableBuilder, TableWriter, write_table};
 pub use iterator::TableIterator;
 pub use properties::{RangeTombstone, TableMeta};
 pub use table::Table;

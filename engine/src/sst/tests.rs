@@ -406,6 +406,64 @@ fn truncated_or_foreign_file_fails_open() {
     });
 }
 
+/// 4000 keys with 1 KiB values lz4 cannot shrink: a table of about 4 MiB.
+fn large_entries() -> Entries {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let entries = (0..4000u32)
+        .map(|i| {
+            let value: Vec<u8> = (0..128).flat_map(|_| noise().to_le_bytes()).collect();
+            (encode_internal(format!("key{i:05}").as_bytes(), 9, ValueKind::Put), value)
+        })
+        .collect();
+    sorted(entries)
+}
+
+#[test]
+fn a_table_written_while_built_is_the_image_built_in_memory() {
+    let entries = large_entries();
+    let options = TableOptions::default();
+    let mut in_memory = TableBuilder::new(options.clone());
+    let fs = MemFs::new();
+    let streamed = Path::new("/db/000002.sst");
+    block_on(async {
+        let mut writer = TableWriter::create(&fs, streamed, options).await.expect("create");
+        for (i, (key, value)) in entries.iter().enumerate() {
+            in_memory.add(key, value);
+            writer.builder().add(key, value);
+            if i % 100 == 0 {
+                writer.write_ready().await.expect("write chunks");
+            }
+        }
+        let early = fs.contents(streamed).expect("file").len();
+        assert!(early >= 3 << 20, "full chunks go out while the table is built: {early}");
+        let start = encode_internal(b"key00100", 5, ValueKind::RangeDelete);
+        in_memory.add_range_tombstone(&start, b"key00200");
+        writer.builder().add_range_tombstone(&start, b"key00200");
+        let built = in_memory.finish().expect("built");
+        assert!(built.bytes.len() > 3 << 20, "several chunks: {}", built.bytes.len());
+        let meta = writer.finish().await.expect("finish");
+        assert_eq!(meta, built.meta);
+        assert_eq!(fs.contents(streamed).expect("file"), built.bytes, "same bytes, chunk by chunk");
+        assert!(fs.sync_count() >= 1, "finish syncs");
+        let file = fs.open(streamed, OpenMode::ReadOnly).await.expect("open file");
+        let table = Rc::new(Table::open(file, 2, new_caches()).await.expect("open"));
+        let mut iter = table.iter(true);
+        iter.seek_to_first().await.expect("seek");
+        for (key, value) in &entries {
+            assert!(iter.is_valid());
+            assert_eq!((iter.key(), iter.value()), (key.as_slice(), value.as_slice()));
+            iter.next().await.expect("next");
+        }
+        assert!(!iter.is_valid());
+    });
+}
+
 #[test]
 fn cache_counters_move_with_reads() {
     let entries = sample_entries();
