@@ -340,6 +340,8 @@ fn spawn_raft_loops(core: &Rc<Core>, raft: &Rc<RaftStore<DmaFs, Applier>>) {
                     glommio::timer::sleep(pause).await;
                     pause = (pause * 2).min(DISK_RETRY_MAX);
                 }
+                // The store stopped: a shutdown, or a failed round that closed it and said why.
+                Err(nokv_raft::RaftError::Closed) => break,
                 Err(error) => {
                     tracing::error!(%error, "raft ready round failed");
                     break;
