@@ -164,7 +164,7 @@ impl<F: FileSystem> Engine<F> {
                 count_discard(&mut discard, parsed.kind, merge.value());
             } else {
                 if let Some(full) = writer.cut_before(parsed.user_key, target) {
-                    outputs.extend(self.write_output(task, full, &kept).await?);
+                    outputs.push(self.write_output(task, full, &kept).await?);
                 }
                 if !writer.has_table() {
                     writer.start(self.create_output(task, written).await?);
@@ -179,7 +179,7 @@ impl<F: FileSystem> Engine<F> {
             writer.start(self.create_output(task, written).await?);
         }
         if let Some(last) = writer.finish() {
-            outputs.extend(self.write_output(task, last, &kept).await?);
+            outputs.push(self.write_output(task, last, &kept).await?);
         }
         self.inner.fs.sync_dir(&self.inner.dir.join(super::SST_DIR)).await?;
         self.install_compaction(task, outputs, discard).await?;
@@ -217,26 +217,22 @@ impl<F: FileSystem> Engine<F> {
         Ok((id, TableWriter::create(&self.inner.fs, &self.table_path(id), options).await?))
     }
 
-    /// Finishes one output table, with the kept range tombstones clipped to its key range;
-    /// `None` (and no file) when it would be empty.
+    /// Finishes one output table, with the kept range tombstones clipped to its key range. A
+    /// table is started for an entry or, when no entry survived, for the range tombstones, so
+    /// it is never empty.
     async fn write_output(
         &self,
         task: &CompactionTask,
         FinishedTable { lower, upper, id, mut table }: FinishedTable<F::File>,
         tombstones: &[RangeTombstone],
-    ) -> Result<Option<FileMeta>> {
+    ) -> Result<FileMeta> {
         for tombstone in tombstones.iter().filter_map(|t| t.clip(lower.as_deref(), upper.as_deref())) {
             table.builder().add_range_tombstone(&tombstone.start_internal(), &tombstone.end);
-        }
-        if table.builder().is_empty() {
-            drop(table);
-            self.inner.fs.remove(&self.table_path(id)).await?;
-            return Ok(None);
         }
         let meta = table.finish().await?;
         self.inner.stats.borrow_mut().table_write_bytes += meta.file_size_bytes;
         let max_seq = task.all_inputs().map(|f| f.max_seq).max().unwrap_or(0);
-        Ok(Some(file_meta(id, task.cf, task.output_level(), &meta, max_seq)))
+        Ok(file_meta(id, task.cf, task.output_level(), &meta, max_seq))
     }
 
     async fn install_compaction(

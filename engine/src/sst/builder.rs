@@ -1,5 +1,6 @@
-//! Building a table: in memory ([`TableBuilder`], [`write_table`]), or written to its file
-//! while it is built ([`TableWriter`], what flush and compaction use).
+//! Building a table: [`TableBuilder`] encodes it, [`TableWriter`] writes it to its file while
+//! it is built (flush and compaction). Tests also build whole images in memory
+//! (`TableBuilder::finish`, `write_table`).
 
 use std::cmp::Ordering;
 use std::path::Path;
@@ -16,11 +17,12 @@ use super::format::{self, BlockHandle, FOOTER_LEN, Footer};
 use super::index::IndexBuilder;
 use super::properties::{RangeTombstone, TableMeta};
 
-/// Largest single write issued by [`write_table`] and [`TableWriter`], so a DMA buffer stays
-/// small; a [`TableWriter`] writes its image in chunks of this size as they fill.
+/// Largest single write to a table file, so a DMA buffer stays small; a [`TableWriter`] writes
+/// its image in chunks of this size as they fill.
 const WRITE_CHUNK_BYTES: usize = 1 << 20;
 
 /// A finished table: the file image and what the version set records about it.
+#[cfg(test)]
 #[derive(Debug, Clone)]
 pub struct BuiltTable {
     /// The whole file, a multiple of `IO_ALIGN` long.
@@ -51,9 +53,8 @@ impl TableBuilder {
         Self::with_capacity(options, 0)
     }
 
-    /// An empty builder whose image has room for `bytes` before it must grow. Growing a table
-    /// image of tens of MiB copies it in one piece that the core cannot interrupt (10-30 ms
-    /// in `perf` of a flush); room reserved up front is only touched as blocks are added.
+    /// An empty builder whose image has room for `bytes` before it must grow (a
+    /// [`TableWriter`] reserves its chunk and the block that crosses its end).
     pub fn with_capacity(options: TableOptions, bytes: usize) -> Self {
         let filter = (options.bloom_bits_per_key > 0).then(|| FilterBuilder::new(options.bloom_bits_per_key));
         TableBuilder {
@@ -127,6 +128,7 @@ impl TableBuilder {
     }
 
     /// Writes the meta blocks and footer and returns the aligned image.
+    #[cfg(test)]
     pub fn finish(self) -> Result<BuiltTable> {
         debug_assert_eq!(self.written, 0, "a builder whose chunks were written finishes with finish_tail");
         let (_, bytes, meta) = self.finish_tail()?;
@@ -250,6 +252,7 @@ impl<Fl: File> TableWriter<Fl> {
 }
 
 /// Creates `path`, writes the table image and syncs it. The caller syncs the directory.
+#[cfg(test)]
 pub async fn write_table<F: FileSystem>(fs: &F, path: &Path, built: &BuiltTable) -> Result<()> {
     debug_assert_eq!(built.bytes.len() % IO_ALIGN, 0);
     let file = fs.open(path, OpenMode::CreateTruncate).await?;

@@ -44,7 +44,9 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 
-pub use builder::{BuiltTable, TableBuilder, TableWriter, write_table};
+#[cfg(test)]
+pub use builder::{BuiltTable, write_table};
+pub use builder::{TableBuilder, TableWriter};
 pub use iterator::TableIterator;
 pub use properties::{RangeTombstone, TableMeta};
 pub use table::Table;
