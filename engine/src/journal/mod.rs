@@ -13,7 +13,10 @@
 //! have a torn tail. A new segment reserves `segment_size_bytes` (`File::allocate`) and is
 //! synced with its header before any batch, so appends overwrite reserved zeros: the file never
 //! grows under an O_DIRECT write (which the kernel would punt to a worker thread) and a sync
-//! commits no size change. Recovery reads the zero tail as padding and keeps it.
+//! commits no size change. The writer also writes zeros a few hundred KiB ahead of itself
+//! (alongside a batch's write), so that an append lands on blocks already written and its sync
+//! commits no extent conversion either (see `writer::ZERO_AHEAD_MIN_BYTES`). Recovery reads
+//! the zero tail as padding and keeps it.
 //!
 //! ```text
 //! segment:  0            4096                8192                 12288
@@ -159,6 +162,8 @@ pub struct JournalStats {
     pub syncs: u64,
     /// Records written, batch headers excluded.
     pub records: u64,
+    /// Zeros written ahead of the writer into reserved space (not in `bytes_written`).
+    pub bytes_zeroed: u64,
 }
 
 /// The per-core write-ahead journal. See the module doc.
@@ -214,8 +219,9 @@ impl<F: FileSystem> Journal<F> {
         let file =
             recovery.segments.get(&active_segment).cloned().expect("the active segment was recovered or created");
         let next_batch_seq = recovery.next_batch_seq.unwrap_or(1);
+        let file_size = file.size().await?;
         Ok(Journal {
-            writer: RefCell::new(WriterState::new(active_segment, file, offset, next_batch_seq)),
+            writer: RefCell::new(WriterState::new(active_segment, file, file_size, offset, next_batch_seq)),
             cache: RefCell::new(RecordCache::new(options.read_cache_capacity_bytes)),
             fs,
             dir: dir.to_path_buf(),

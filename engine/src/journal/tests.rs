@@ -1,6 +1,7 @@
 //! Specifications of the journal, on the in-memory file system (and once on real O_DIRECT).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -387,16 +388,36 @@ fn dma_journal_writes_reopens_and_reads_with_o_direct() {
 }
 
 /// A `MemFs` whose writes and syncs take a few executor rounds, logging when they start and
-/// end, so tests can see which I/O overlaps.
+/// end, so tests can see which I/O overlaps. It also logs every write's range, and with
+/// `reserve` its `allocate` extends the file with zeros as `fallocate` does.
 #[derive(Clone)]
 struct SlowFs {
     inner: MemFs,
     events: Rc<RefCell<Vec<String>>>,
+    writes: Rc<RefCell<Vec<LoggedWrite>>>,
+    reserve: bool,
+}
+
+/// One `write_at` of a `SlowFs` file.
+#[derive(Debug, Clone)]
+struct LoggedWrite {
+    path: PathBuf,
+    offset: u64,
+    len: u64,
+    zeros: bool,
+}
+
+impl SlowFs {
+    fn new(events: Rc<RefCell<Vec<String>>>) -> SlowFs {
+        SlowFs { inner: MemFs::new(), events, writes: Rc::default(), reserve: false }
+    }
 }
 
 struct SlowFile {
     inner: crate::io::mem::MemFile,
     events: Rc<RefCell<Vec<String>>>,
+    writes: Rc<RefCell<Vec<LoggedWrite>>>,
+    reserve: bool,
 }
 
 async fn rounds(count: usize) {
@@ -409,7 +430,8 @@ impl FileSystem for SlowFs {
     type File = SlowFile;
 
     async fn open(&self, path: &Path, mode: OpenMode) -> Result<SlowFile> {
-        Ok(SlowFile { inner: self.inner.open(path, mode).await?, events: self.events.clone() })
+        let inner = self.inner.open(path, mode).await?;
+        Ok(SlowFile { inner, events: self.events.clone(), writes: self.writes.clone(), reserve: self.reserve })
     }
     async fn remove(&self, path: &Path) -> Result<()> {
         self.inner.remove(path).await
@@ -439,6 +461,9 @@ impl File for SlowFile {
         self.inner.read_at(offset, len).await
     }
     async fn write_at(&self, offset: u64, data: &[u8]) -> Result<()> {
+        let zeros = data.iter().all(|&b| b == 0);
+        let path = self.path().to_path_buf();
+        self.writes.borrow_mut().push(LoggedWrite { path, offset, len: data.len() as u64, zeros });
         self.events.borrow_mut().push(format!("write {offset} start"));
         rounds(3).await;
         let result = self.inner.write_at(offset, data).await;
@@ -459,6 +484,9 @@ impl File for SlowFile {
         self.inner.truncate(size).await
     }
     async fn allocate(&self, len: u64) -> Result<()> {
+        if self.reserve && self.inner.size().await? < len {
+            self.inner.truncate(len).await?;
+        }
         self.inner.allocate(len).await
     }
 }
@@ -467,7 +495,7 @@ impl File for SlowFile {
 fn the_next_batch_is_written_while_the_previous_one_syncs_and_acks_stay_in_order() {
     block_on(async {
         let events = Rc::new(RefCell::new(Vec::new()));
-        let fs = SlowFs { inner: MemFs::new(), events: events.clone() };
+        let fs = SlowFs::new(events.clone());
         let journal = Journal::open(fs, Path::new(DIR), JournalOptions::default()).await.expect("open");
         events.borrow_mut().clear();
         let completed = RefCell::new(Vec::new());
@@ -493,6 +521,55 @@ fn the_next_batch_is_written_while_the_previous_one_syncs_and_acks_stay_in_order
 }
 
 #[test]
+fn appends_land_on_blocks_zeroed_ahead_and_zeros_never_cover_data() {
+    block_on(async {
+        let fs = SlowFs { reserve: true, ..SlowFs::new(Rc::default()) };
+        // Uncompressed, so that the padding below takes its full size.
+        let options = JournalOptions { segment_size_bytes: 2 << 20, lz4_compression: false, ..Default::default() };
+        let journal = Journal::open(fs.clone(), Path::new(DIR), options.clone()).await.expect("open");
+        for n in 1..=120u64 {
+            let mut batch = numbered_batch(n);
+            // Batches of 4 KiB to 60 KiB, so that some rotations and chunk ends fall mid-batch.
+            batch.put_state(3, "pad", vec![n as u8; (n as usize * 7919) % 60_000]);
+            journal.append(batch, true).await.expect("append");
+        }
+        assert!(journal.segment_ids().len() >= 2, "the test should rotate");
+        assert!(journal.stats().bytes_zeroed > 0, "{:?}", journal.stats());
+
+        // Per file, the ranges written so far: (start, end, zeros).
+        let mut written: HashMap<PathBuf, Vec<(u64, u64, bool)>> = HashMap::new();
+        for write in fs.writes.borrow().iter() {
+            let (start, end) = (write.offset, write.offset + write.len);
+            assert!(end <= options.segment_size_bytes, "a write past the reservation: {write:?}");
+            let earlier = written.entry(write.path.clone()).or_default();
+            if write.zeros {
+                let data = earlier.iter().find(|&&(s, e, zeros)| !zeros && s < end && start < e);
+                assert!(data.is_none(), "zeros over data written at {data:?}: {write:?}");
+            } else if start > SEGMENT_HEADER_BYTES {
+                // Every batch but a segment's first lands on blocks written before.
+                let mut covered = start;
+                let mut ranges = earlier.clone();
+                ranges.sort_unstable();
+                for (s, e, _) in ranges {
+                    if s <= covered {
+                        covered = covered.max(e);
+                    }
+                }
+                assert!(covered >= end, "a batch on unwritten blocks: {write:?}");
+            }
+            earlier.push((start, end, write.zeros));
+        }
+        for seq in journal.segment_ids() {
+            let len = fs.inner.contents(&segment_path(seq)).expect("segment").len() as u64;
+            assert_eq!(len, options.segment_size_bytes, "segment {seq} kept its reserved size");
+        }
+        drop(journal);
+        fs.inner.crash(CrashMode::PowerLoss);
+        assert_eq!(recovered_batch_count(&open(&fs.inner, options).await).await, 120);
+    });
+}
+
+#[test]
 fn a_dropped_leader_hands_over_to_a_waiting_follower() {
     block_on(async {
         let fs = MemFs::new();
@@ -511,7 +588,7 @@ fn a_dropped_leader_hands_over_to_a_waiting_follower() {
 fn a_leader_dropped_mid_write_fails_its_batch_and_closes_the_journal() {
     block_on(async {
         let events = Rc::new(RefCell::new(Vec::new()));
-        let fs = SlowFs { inner: MemFs::new(), events: events.clone() };
+        let fs = SlowFs::new(events.clone());
         let journal = Journal::open(fs, Path::new(DIR), JournalOptions::default()).await.expect("open");
         events.borrow_mut().clear();
         let mut leader = Box::pin(journal.append(numbered_batch(1), true));

@@ -28,6 +28,12 @@ pub(super) struct WriterState<T> {
     pub file: Rc<T>,
     /// Aligned offset of the next batch in it.
     pub offset: u64,
+    /// Everything of the active segment below this offset has been written (data, or zeros
+    /// by `zero_ahead`): an append there overwrites blocks in place, so its sync carries no
+    /// extent change.
+    pub zeroed_end: u64,
+    /// The active segment's reserved size (aligned down): zeroing ahead stops there.
+    pub reserved_end: u64,
     /// Sequence number of the next batch written.
     pub next_batch_seq: u64,
     /// Counts every batch the leader handles (written or not), to order failures.
@@ -55,9 +61,32 @@ impl<T> Clone for Position<T> {
 }
 
 impl<T> WriterState<T> {
-    /// A writer appending to `file` (segment `active_segment`) at `offset`.
-    pub fn new(active_segment: u64, file: Rc<T>, offset: u64, next_batch_seq: u64) -> WriterState<T> {
-        WriterState { active_segment, file, offset, next_batch_seq, ordinal: 0, rewind_to: None, sealed_end: None }
+    /// A writer appending to `file` (segment `active_segment`, `file_size` bytes long) at
+    /// `offset`.
+    pub fn new(active_segment: u64, file: Rc<T>, file_size: u64, offset: u64, next_batch_seq: u64) -> WriterState<T> {
+        WriterState {
+            active_segment,
+            file,
+            offset,
+            zeroed_end: offset,
+            reserved_end: align_down(file_size),
+            next_batch_seq,
+            ordinal: 0,
+            rewind_to: None,
+            sealed_end: None,
+        }
+    }
+
+    /// The range `zero_ahead` should write before a batch ending at `end` (`len` bytes long)
+    /// is synced, if any.
+    fn zero_ahead_range(&self, end: u64, len: u64) -> Option<(u64, u64)> {
+        let step = len.max(ZERO_AHEAD_MIN_BYTES);
+        if self.zeroed_end >= end + step {
+            return None;
+        }
+        let start = self.zeroed_end.max(end);
+        let stop = (start + 2 * step).min(self.reserved_end);
+        (stop > start).then_some((start, stop))
     }
 
     fn position(&self) -> Position<T> {
@@ -163,6 +192,17 @@ fn encode_item(item: &Item) -> (RecordType, Vec<u8>, RecordBody) {
 /// When the disk cannot give the whole reservation, a smaller one is taken (halving down to
 /// this); appends past it then grow the file, and a full disk fails them (see `rewind`).
 const MIN_RESERVE_BYTES: u64 = 1 << 20;
+
+/// Zeroing ahead keeps at least the next batch's size, and at least this, of the active
+/// segment's reserved space written before the writer reaches it (see `zero_ahead_range`).
+///
+/// Reserved space is an unwritten extent: the first write to a block converts it, and the sync
+/// after that write must also commit the extent change. On this host's ext4 (no journal) that
+/// is a synchronous inode write in every fdatasync: 5.5% of the server's CPU at SET 16 B -P1
+/// (`perf`), and fdatasync after a 4 KiB write took 207 us at p50 in reserved space against
+/// 140 us in space already written. Zeros written ahead, a few hundred KiB at a time alongside
+/// a batch's write, leave one extent change per chunk instead of one per sync.
+const ZERO_AHEAD_MIN_BYTES: u64 = 256 << 10;
 
 pub(super) async fn create_segment<F: FileSystem>(fs: &F, dir: &Path, seq: u64, size_bytes: u64) -> Result<F::File> {
     let file = fs.open(&dir.join(format::segment_file_name(seq)), OpenMode::CreateTruncate).await?;
@@ -332,12 +372,23 @@ impl<F: FileSystem> Journal<F> {
         };
         let batch_seq = self.writer.borrow().next_batch_seq;
         let (buffer, records) = encoder.finish(batch_seq);
-        let (segment, file, offset) = self.place(buffer.len() as u64).await?;
-        file.write_at(offset, &buffer).await?;
         let len = buffer.len() as u64;
+        let (segment, file, offset) = self.place(len).await?;
+        let zero = self.writer.borrow().zero_ahead_range(offset + len, len);
+        match zero {
+            Some((start, stop)) => {
+                let (written, zeroed) =
+                    future::zip(file.write_at(offset, &buffer), zero_range(&*file, start, stop)).await;
+                written?;
+                zeroed?;
+                self.update_stats(|stats| stats.bytes_zeroed += stop - start);
+            }
+            None => file.write_at(offset, &buffer).await?,
+        }
         {
             let mut writer = self.writer.borrow_mut();
             writer.offset = offset + len;
+            writer.zeroed_end = writer.zeroed_end.max(zero.map_or(0, |(_, stop)| stop)).max(offset + len);
             writer.next_batch_seq += 1;
         }
         self.update_stats(|stats| {
@@ -396,12 +447,15 @@ impl<F: FileSystem> Journal<F> {
             }
         };
         self.update_stats(|stats| stats.bytes_written += SEGMENT_HEADER_BYTES);
+        let file_size = file.size().await?;
         self.segments.borrow_mut().insert(next, file.clone());
         let mut writer = self.writer.borrow_mut();
         writer.sealed_end = Some((segment, offset));
         writer.active_segment = next;
         writer.file = file.clone();
         writer.offset = SEGMENT_HEADER_BYTES;
+        writer.zeroed_end = SEGMENT_HEADER_BYTES;
+        writer.reserved_end = align_down(file_size);
         Ok((next, file, SEGMENT_HEADER_BYTES))
     }
 
@@ -437,16 +491,16 @@ impl<F: FileSystem> Journal<F> {
         if !newer.is_empty() {
             self.fs.sync_dir(&self.dir).await?;
         }
-        let end = match written_end {
-            Some(end) => end,
-            None => target.file.size().await?,
-        };
+        let file_size = target.file.size().await?;
+        let end = written_end.unwrap_or(file_size);
         zero_range(&*target.file, target.offset, end).await?;
         target.file.sync().await?;
         let mut writer = self.writer.borrow_mut();
         writer.active_segment = target.segment;
         writer.file = target.file.clone();
         writer.offset = target.offset;
+        writer.zeroed_end = end;
+        writer.reserved_end = align_down(file_size);
         writer.next_batch_seq = target.batch_seq;
         writer.rewind_to = None;
         drop(writer);
@@ -521,14 +575,19 @@ impl<F: FileSystem> Journal<F> {
 
 /// Writes zeros over `[start, end)` of `file` (both aligned), in bounded chunks.
 async fn zero_range<T: File>(file: &T, start: u64, end: u64) -> Result<()> {
-    const CHUNK_BYTES: u64 = 1 << 20;
+    static ZEROS: [u8; 1 << 20] = [0; 1 << 20];
     let mut offset = start;
     while offset < end {
-        let len = (end - offset).min(CHUNK_BYTES);
-        file.write_at(offset, &vec![0; len as usize]).await?;
+        let len = (end - offset).min(ZEROS.len() as u64);
+        file.write_at(offset, &ZEROS[..len as usize]).await?;
         offset += len;
     }
     Ok(())
+}
+
+/// `offset` rounded down to [`io::IO_ALIGN`].
+fn align_down(offset: u64) -> u64 {
+    offset - offset % io::IO_ALIGN as u64
 }
 
 #[cfg(test)]
