@@ -104,7 +104,7 @@ impl Core {
     /// that large, copied whole each time a pipeline's requests are collected and boxed.
     pub async fn call_core(self: &Rc<Self>, core: usize, call: CoreCall) -> Reply {
         if core == self.id {
-            return crate::dispatch::execute_call(self.clone(), call).await;
+            return Box::pin(crate::dispatch::execute_call(self.clone(), call)).await;
         }
         match self.mesh.call(core, call).await {
             Ok(reply) => reply,

@@ -21,9 +21,7 @@ use crate::core::Core;
 pub async fn execute_call(core: Rc<Core>, call: CoreCall) -> Reply {
     match call {
         CoreCall::Command(args) => cmd::execute_keyed(&core, args).await,
-        // Boxed: a fanout part's future is large (about 3.5 KiB) and rare; the keyed commands'
-        // futures, which every pipelined request holds, stay a fifth of that.
-        CoreCall::Fanout(fanout) => Box::pin(cmd::server::fanout_part(&core, fanout)).await,
+        CoreCall::Fanout(fanout) => cmd::server::fanout_part(&core, fanout).await,
     }
 }
 

@@ -194,19 +194,14 @@ impl Store {
         let (read_ts, _in_flight) = self.read_ts(region).await?;
         let raw = match self.rows.get(key, read_ts) {
             Some(raw) => raw,
-            // Boxed: the engine's read is a deep future (about 2 KiB), and without the box every
-            // command future that may read (most of them) would be that large, hit or miss.
-            None => Box::pin(self.read_engine(key, read_ts)).await?,
+            None => {
+                let ticket = self.rows.ticket(read_ts);
+                let read = mvcc::get_point(&self.engine, key, read_ts, &MvccReadOptions::default()).await?;
+                self.rows.fill(key, ticket, read.value.clone(), read.lock_seen);
+                read.value
+            }
         };
         Ok(raw.and_then(|raw| decode_live(&raw, now_ms())))
-    }
-
-    /// Reads `key` at `read_ts` from the engine, offering the result to the row cache.
-    async fn read_engine(&self, key: &[u8], read_ts: TimeStamp) -> Result<Option<Bytes>, StoreError> {
-        let ticket = self.rows.ticket(read_ts);
-        let read = mvcc::get_point(&self.engine, key, read_ts, &MvccReadOptions::default()).await?;
-        self.rows.fill(key, ticket, read.value.clone(), read.lock_seen);
-        Ok(read.value)
     }
 
     /// Commits `mutations` (all in one region) with 1PC through raft; returns once applied.
