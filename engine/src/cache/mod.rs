@@ -8,10 +8,11 @@
 //!   no budget: each table's metadata is loaded when the table is opened and stays until the
 //!   table is deleted (as table readers hold it in RocksDB's default setup). Its size follows
 //!   the data: about 1.5% of it with 1 KiB values, 3-4% with 100 B values (an index entry per
-//!   4 KiB block, 10 filter bits per key). A budget turned out to be a cliff: once the metadata outgrew it, every point
-//!   read missed, and a miss reads a whole index (hundreds of KiB) to find one 4 KiB block
-//!   (2M x 1 KiB keys on 2 shards with 16 MiB per shard: 340 MB/s of index reads, 13.8k ops/s;
-//!   with all metadata held: 45 MB/s, 22.2k ops/s, see `perf/results`).
+//!   4 KiB block, 10 filter bits per key). A budget turned out to be a cliff: once the
+//!   metadata outgrew it, every point read missed, and a miss reads a whole index (hundreds of
+//!   KiB) to find one 4 KiB block (2M x 1 KiB keys on 2 shards with 16 MiB per shard: 340 MB/s
+//!   of index reads, 13.8k ops/s; with all metadata held: 45 MB/s, 22.2k ops/s, see
+//!   `perf/results`).
 //! - A TinyLFU **admission filter** ([`admission`]) guards the block cache: while the cache has
 //!   room every block is admitted; once it is full a block is admitted only if it was accessed
 //!   at least twice in the current window, so a one-pass scan cannot flush the hot set.

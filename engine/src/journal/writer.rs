@@ -29,8 +29,8 @@ pub(super) struct WriterState<T> {
     /// Aligned offset of the next batch in it.
     pub offset: u64,
     /// Everything of the active segment below this offset has been written (data, or zeros
-    /// by `zero_ahead`): an append there overwrites blocks in place, so its sync carries no
-    /// extent change.
+    /// ahead of the writer, see `zero_ahead_range`): an append there overwrites blocks in
+    /// place, so its sync carries no extent change.
     pub zeroed_end: u64,
     /// The active segment's reserved size (aligned down): zeroing ahead stops there.
     pub reserved_end: u64,
@@ -77,8 +77,8 @@ impl<T> WriterState<T> {
         }
     }
 
-    /// The range `zero_ahead` should write before a batch ending at `end` (`len` bytes long)
-    /// is synced, if any.
+    /// The range to write zeros over alongside a batch ending at `end` (`len` bytes long), if
+    /// any; it starts at or after `end`, so it never covers data.
     fn zero_ahead_range(&self, end: u64, len: u64) -> Option<(u64, u64)> {
         let step = len.max(ZERO_AHEAD_MIN_BYTES);
         if self.zeroed_end >= end + step {
@@ -374,25 +374,22 @@ impl<F: FileSystem> Journal<F> {
         let (buffer, records) = encoder.finish(batch_seq);
         let len = buffer.len() as u64;
         let (segment, file, offset) = self.place(len).await?;
-        let zero = self.writer.borrow().zero_ahead_range(offset + len, len);
-        match zero {
-            Some((start, stop)) => {
-                let (written, zeroed) =
-                    future::zip(file.write_at(offset, &buffer), zero_range(&*file, start, stop)).await;
-                written?;
-                zeroed?;
-                self.update_stats(|stats| stats.bytes_zeroed += stop - start);
-            }
-            None => file.write_at(offset, &buffer).await?,
-        }
+        let end = offset + len;
+        // An empty range (nothing to zero yet) writes nothing.
+        let (zero_start, zero_stop) = self.writer.borrow().zero_ahead_range(end, len).unwrap_or((end, end));
+        let (written, zeroed) =
+            future::zip(file.write_at(offset, &buffer), zero_range(&*file, zero_start, zero_stop)).await;
+        written?;
+        zeroed?;
         {
             let mut writer = self.writer.borrow_mut();
-            writer.offset = offset + len;
-            writer.zeroed_end = writer.zeroed_end.max(zero.map_or(0, |(_, stop)| stop)).max(offset + len);
+            writer.offset = end;
+            writer.zeroed_end = writer.zeroed_end.max(zero_stop);
             writer.next_batch_seq += 1;
         }
         self.update_stats(|stats| {
             stats.bytes_written += len;
+            stats.bytes_zeroed += zero_stop - zero_start;
             stats.batches += 1;
         });
         Ok(Some(Written { segment, offset, records }))

@@ -243,12 +243,18 @@ impl<Fl: File> TableWriter<Fl> {
     pub async fn finish(mut self) -> Result<TableMeta> {
         self.write_ready().await?;
         let (offset, tail, meta) = self.builder.finish_tail()?;
-        for (index, chunk) in tail.chunks(WRITE_CHUNK_BYTES).enumerate() {
-            self.file.write_at(offset + (index * WRITE_CHUNK_BYTES) as u64, chunk).await?;
-        }
+        write_chunked(&self.file, offset, &tail).await?;
         self.file.sync().await?;
         Ok(meta)
     }
+}
+
+/// Writes `bytes` at `offset` in writes of at most [`WRITE_CHUNK_BYTES`].
+async fn write_chunked<Fl: File>(file: &Fl, offset: u64, bytes: &[u8]) -> Result<()> {
+    for (index, chunk) in bytes.chunks(WRITE_CHUNK_BYTES).enumerate() {
+        file.write_at(offset + (index * WRITE_CHUNK_BYTES) as u64, chunk).await?;
+    }
+    Ok(())
 }
 
 /// Creates `path`, writes the table image and syncs it. The caller syncs the directory.
@@ -256,9 +262,7 @@ impl<Fl: File> TableWriter<Fl> {
 pub async fn write_table<F: FileSystem>(fs: &F, path: &Path, built: &BuiltTable) -> Result<()> {
     debug_assert_eq!(built.bytes.len() % IO_ALIGN, 0);
     let file = fs.open(path, OpenMode::CreateTruncate).await?;
-    for (index, chunk) in built.bytes.chunks(WRITE_CHUNK_BYTES).enumerate() {
-        file.write_at((index * WRITE_CHUNK_BYTES) as u64, chunk).await?;
-    }
+    write_chunked(&file, 0, &built.bytes).await?;
     file.sync().await
 }
 
