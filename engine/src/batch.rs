@@ -1,10 +1,15 @@
 //! Write batches: the unit of atomic change, and the payload of a journal entry.
 //!
 //! ```text
-//! batch  = u8 version (1) | varint op count | op*
+//! batch  = part+
+//! part   = u8 version (1) | varint op count | op*
 //! op     = u8 kind (0 put, 1 delete, 2 delete range) | u8 cf | key (varint len + bytes)
 //!          | put: value (varint len + bytes) | delete range: end key (varint len + bytes)
 //! ```
+//!
+//! `encode` writes one part. Encoded batches laid end to end decode as one batch holding all
+//! their operations in order, so raft can merge proposals into one log entry by concatenating
+//! their data (`RaftConfig::merge_proposals_up_to_bytes`) and the engine applies them at once.
 
 use bytes::Bytes;
 
@@ -134,18 +139,20 @@ impl WriteBatch {
 fn decode_with(input: &[u8], to_bytes: impl Fn(&[u8]) -> Bytes) -> Result<WriteBatch> {
     let corrupt = |detail: &str| Error::corruption("write batch", detail);
     let mut reader = Reader::new(input);
-    if reader.u8() != Some(FORMAT_VERSION) {
-        return Err(corrupt("unknown version"));
+    let mut ops = Vec::new();
+    loop {
+        if reader.u8() != Some(FORMAT_VERSION) {
+            return Err(corrupt("unknown version"));
+        }
+        let count = reader.varint().ok_or_else(|| corrupt("truncated count"))?;
+        ops.reserve(count.min(1024) as usize);
+        for _ in 0..count {
+            ops.push(decode_op(&mut reader, &to_bytes).ok_or_else(|| corrupt("truncated or unknown operation"))?);
+        }
+        if reader.is_empty() {
+            return Ok(WriteBatch { ops });
+        }
     }
-    let count = reader.varint().ok_or_else(|| corrupt("truncated count"))?;
-    let mut ops = Vec::with_capacity(count.min(1024) as usize);
-    for _ in 0..count {
-        ops.push(decode_op(&mut reader, &to_bytes).ok_or_else(|| corrupt("truncated or unknown operation"))?);
-    }
-    if !reader.is_empty() {
-        return Err(corrupt("trailing bytes"));
-    }
-    Ok(WriteBatch { ops })
 }
 
 fn encode_op(out: &mut Vec<u8>, kind: u8, cf: Cf, key: &[u8], second: Option<&Bytes>) {
@@ -198,6 +205,27 @@ mod tests {
         for cut in 0..encoded.len() {
             assert!(WriteBatch::decode_shared(&encoded.slice(..cut)).is_err());
         }
+    }
+
+    #[test]
+    fn concatenated_batches_decode_as_one_in_order() {
+        let mut first = WriteBatch::new();
+        first.put(Cf::Write, "a", "1").delete(Cf::Default, "b");
+        let mut second = WriteBatch::new();
+        second.put(Cf::Write, "a", "2");
+        let mut joined = first.encode();
+        joined.extend_from_slice(&second.encode());
+        joined.extend_from_slice(&WriteBatch::new().encode());
+        let mut expected = first.clone();
+        expected.put(Cf::Write, "a", "2");
+        assert_eq!(WriteBatch::decode(&joined).expect("decode"), expected);
+        assert_eq!(WriteBatch::decode_shared(&Bytes::from(joined.clone())).expect("decode"), expected);
+        // A torn second part is an error, not the first part alone.
+        let first_len = first.encode().len();
+        for cut in first_len + 1..joined.len() - 2 {
+            assert!(WriteBatch::decode(&joined[..cut]).is_err(), "cut at {cut}");
+        }
+        assert!(WriteBatch::decode(&[]).is_err(), "an empty input holds no part");
     }
 
     #[test]

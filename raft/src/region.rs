@@ -25,10 +25,48 @@ pub enum Inbound<O> {
     Step(Box<Message>),
 }
 
-/// A proposer waiting for the entry it was given: `(term, index)` in the log.
+/// The proposers waiting for the entry they were given: `(term, index)` in the log. One entry
+/// holds several proposals when they were merged (`RaftConfig::merge_proposals_up_to_bytes`).
 struct Waiter<O> {
     term: u64,
-    sender: Sender<O>,
+    senders: Senders<O>,
+}
+
+/// The proposers of one entry: nearly always one, so the first is kept inline.
+struct Senders<O> {
+    first: Sender<O>,
+    more: Vec<Sender<O>>,
+}
+
+impl<O> Senders<O> {
+    fn one(first: Sender<O>) -> Self {
+        Senders { first, more: Vec::new() }
+    }
+
+    /// Sends every proposer its own copy of `output`.
+    fn send(self, output: O)
+    where
+        O: Clone,
+    {
+        for sender in self.more {
+            sender.send(Ok(output.clone()));
+        }
+        self.first.send(Ok(output));
+    }
+
+    /// Fails every proposer with a fresh `error()`.
+    fn fail(self, error: impl Fn() -> RaftError) {
+        for sender in self.more {
+            sender.send(Err(error()));
+        }
+        self.first.send(Err(error()));
+    }
+}
+
+/// One entry's worth of proposals (see `Region::merge_following`).
+struct Proposal<O> {
+    data: Vec<u8>,
+    senders: Senders<O>,
 }
 
 /// One raft group. See the module doc.
@@ -41,13 +79,15 @@ pub struct Region<F: FileSystem, O> {
     waiters: RefCell<BTreeMap<u64, Waiter<O>>>,
     /// Highest index handed to the state machine.
     pub applied_index: Cell<u64>,
+    /// See `RaftConfig::merge_proposals_up_to_bytes`.
+    merge_up_to_bytes: usize,
     /// The in-memory hard state differs from the journal's.
     pub hard_state_dirty: Cell<bool>,
     /// The in-memory membership differs from the journal's.
     pub conf_state_dirty: Cell<bool>,
 }
 
-impl<F: FileSystem, O> Region<F, O> {
+impl<F: FileSystem, O: Clone> Region<F, O> {
     /// Builds the region's `RawNode` over its loaded storage.
     pub fn new(id: u64, loaded: Loaded<F>, config: &RaftConfig, logger: &slog::Logger) -> Result<Self> {
         let raft_config = config.raft_config(loaded.applied_index);
@@ -60,6 +100,7 @@ impl<F: FileSystem, O> Region<F, O> {
             inbox: RefCell::new(Vec::new()),
             waiters: RefCell::new(BTreeMap::new()),
             applied_index: Cell::new(loaded.applied_index),
+            merge_up_to_bytes: config.merge_proposals_up_to_bytes,
             hard_state_dirty: Cell::new(false),
             conf_state_dirty: Cell::new(false),
         })
@@ -96,16 +137,20 @@ impl<F: FileSystem, O> Region<F, O> {
         !self.inbox.borrow().is_empty() || self.node.borrow().has_ready()
     }
 
-    /// Feeds queued ticks, messages and proposals to the node.
+    /// Feeds queued ticks, messages and proposals to the node; proposals in a row are merged
+    /// into one entry of up to `merge_up_to_bytes`.
     pub fn handle_inbound(&self, ticks: u32) {
         let mut node = self.node.borrow_mut();
         for _ in 0..ticks {
             node.tick();
         }
-        let inbound = std::mem::take(&mut *self.inbox.borrow_mut());
-        for item in inbound {
+        let mut items = std::mem::take(&mut *self.inbox.borrow_mut()).into_iter();
+        while let Some(item) = items.next() {
             match item {
-                Inbound::Propose { data, sender } => self.propose(&mut node, data, sender),
+                Inbound::Propose { data, sender } => {
+                    let proposal = self.merge_following(data, sender, &mut items);
+                    self.propose(&mut node, proposal);
+                }
                 Inbound::Step(message) => {
                     if let Err(error) = node.step(*message) {
                         tracing::debug!(region_id = self.id, %error, "raft message rejected");
@@ -115,27 +160,63 @@ impl<F: FileSystem, O> Region<F, O> {
         }
     }
 
-    /// Proposes to raft and remembers the proposer by the `(term, index)` raft gave the entry.
-    fn propose(&self, node: &mut RawNode<RegionStorage<F>>, data: Vec<u8>, sender: Sender<O>) {
-        if let Err(error) = node.propose(Vec::new(), data) {
-            let refusal = if node.raft.state == StateRole::Leader {
-                RaftError::Dropped { region_id: self.id }
-            } else {
-                tracing::trace!(region_id = self.id, %error, "proposal to a non-leader");
-                RaftError::NotLeader {
-                    region_id: self.id,
-                    leader_hint: (node.raft.leader_id != raft::INVALID_ID).then_some(node.raft.leader_id),
+    /// A proposal of `data`, merged with the proposals that follow it in `items` while the
+    /// merged data fits in `merge_up_to_bytes`. The buffer is allocated at its final size: the
+    /// entry's buffer lives as long as any value sliced from it.
+    fn merge_following(
+        &self,
+        data: Vec<u8>,
+        sender: Sender<O>,
+        items: &mut std::vec::IntoIter<Inbound<O>>,
+    ) -> Proposal<O> {
+        let mut merged_bytes = data.len();
+        let mut count = 0;
+        for next in items.as_slice() {
+            match next {
+                Inbound::Propose { data, .. } if merged_bytes + data.len() <= self.merge_up_to_bytes => {
+                    merged_bytes += data.len();
+                    count += 1;
                 }
-            };
-            sender.send(Err(refusal));
+                _ => break,
+            }
+        }
+        let mut senders = Senders::one(sender);
+        if count == 0 {
+            return Proposal { data, senders };
+        }
+        let mut merged = Vec::with_capacity(merged_bytes);
+        merged.extend_from_slice(&data);
+        senders.more.reserve_exact(count);
+        for next in items.take(count) {
+            if let Inbound::Propose { data, sender } = next {
+                merged.extend_from_slice(&data);
+                senders.more.push(sender);
+            }
+        }
+        Proposal { data: merged, senders }
+    }
+
+    /// Proposes to raft and remembers the proposers by the `(term, index)` raft gave the entry.
+    fn propose(&self, node: &mut RawNode<RegionStorage<F>>, proposal: Proposal<O>) {
+        let Proposal { data, senders } = proposal;
+        if let Err(error) = node.propose(Vec::new(), data) {
+            let leads = node.raft.state == StateRole::Leader;
+            if !leads {
+                tracing::trace!(region_id = self.id, %error, "proposal to a non-leader");
+            }
+            let leader_hint = (node.raft.leader_id != raft::INVALID_ID).then_some(node.raft.leader_id);
+            senders.fail(|| match leads {
+                true => RaftError::Dropped { region_id: self.id },
+                false => RaftError::NotLeader { region_id: self.id, leader_hint },
+            });
             return;
         }
         let index = node.raft.raft_log.last_index();
         let term = node.raft.term;
-        let replaced = self.waiters.borrow_mut().insert(index, Waiter { term, sender });
+        let replaced = self.waiters.borrow_mut().insert(index, Waiter { term, senders });
         if let Some(stale) = replaced {
-            // The older proposal's entry was overwritten before it was applied.
-            stale.sender.send(Err(RaftError::Dropped { region_id: self.id }));
+            // The older proposals' entry was overwritten before it was applied.
+            stale.senders.fail(|| RaftError::Dropped { region_id: self.id });
         }
     }
 
@@ -144,16 +225,16 @@ impl<F: FileSystem, O> Region<F, O> {
     pub fn resolve(&self, index: u64, term: u64, output: O) {
         let Some(waiter) = self.waiters.borrow_mut().remove(&index) else { return };
         if waiter.term == term {
-            waiter.sender.send(Ok(output));
+            waiter.senders.send(output);
         } else {
-            waiter.sender.send(Err(RaftError::Dropped { region_id: self.id }));
+            waiter.senders.fail(|| RaftError::Dropped { region_id: self.id });
         }
     }
 
     /// Fails the proposer waiting at `index`, if any (its slot holds a non-normal entry).
     pub fn drop_waiter(&self, index: u64) {
         if let Some(waiter) = self.waiters.borrow_mut().remove(&index) {
-            waiter.sender.send(Err(RaftError::Dropped { region_id: self.id }));
+            waiter.senders.fail(|| RaftError::Dropped { region_id: self.id });
         }
     }
 
@@ -177,7 +258,7 @@ impl<F: FileSystem, O> Region<F, O> {
     /// Fails every waiting and queued proposal with `error` (kept: queued peer messages).
     pub fn fail_proposals(&self, error: impl Fn() -> RaftError) {
         for (_, waiter) in std::mem::take(&mut *self.waiters.borrow_mut()) {
-            waiter.sender.send(Err(error()));
+            waiter.senders.fail(&error);
         }
         let mut inbox = self.inbox.borrow_mut();
         for item in std::mem::take(&mut *inbox) {
@@ -196,6 +277,6 @@ impl<F: FileSystem, O> Region<F, O> {
 
     /// Number of proposers waiting for their entry.
     pub fn waiting_proposals(&self) -> usize {
-        self.waiters.borrow().len()
+        self.waiters.borrow().values().map(|waiter| 1 + waiter.senders.more.len()).sum()
     }
 }

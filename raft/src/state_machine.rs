@@ -17,8 +17,9 @@ use bytes::Bytes;
 /// - `apply` must not fail for reasons of its own: a write error in the state machine is for
 ///   the state machine to report through `Output` (or to stop the store).
 pub trait StateMachine {
-    /// What applying an entry returns to the proposer (through `RaftStore::propose`).
-    type Output;
+    /// What applying an entry returns to the proposer (through `RaftStore::propose`); every
+    /// proposer of a merged entry gets a clone (see `RaftConfig::merge_proposals_up_to_bytes`).
+    type Output: Clone;
 
     /// Applies the committed entry `(term, index)` of `region_id`. `data` is the entry's own
     /// buffer, so the state machine may keep slices of it instead of copies.

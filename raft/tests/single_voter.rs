@@ -68,6 +68,50 @@ fn proposals_in_many_regions_share_one_journal_sync() {
 }
 
 #[test]
+fn proposals_queued_together_merge_into_entries_up_to_the_limit() {
+    let fs = MemFs::new();
+    let recorder = Rc::new(Recorder::default());
+    let config = RaftConfig { merge_proposals_up_to_bytes: 10, ..RaftConfig::default() };
+    let store = open_store(&fs, &recorder, config, &[1, 2]);
+    settle(&store);
+    let payloads: [&[u8]; 7] = [b"aaaa", b"bbbb", b"cccc", b"big proposal alone", b"dd", b"ee", b"ffffff"];
+    let mut proposals: Vec<_> = payloads.iter().map(|data| store.propose(1, data.to_vec())).collect();
+    let other = store.propose(2, b"other region".to_vec());
+    let entries_before = store.stats().entries_applied;
+    block_on(store.process_ready_round()).expect("round");
+    // Merged while the sum fits in 10 bytes; a proposal over the limit gets its own entry.
+    let expected: [(u64, &[u8]); 5] =
+        [(2, b"aaaabbbb"), (3, b"cccc"), (4, b"big proposal alone"), (5, b"ddeeffffff"), (2, b"other region")];
+    assert_eq!(store.stats().entries_applied, entries_before + 5, "five entries for eight proposals");
+    let proposers_of = [0, 0, 1, 2, 3, 3, 3];
+    for (proposal, entry) in proposals.drain(..).zip(proposers_of) {
+        let (index, data) = expected[entry];
+        assert_eq!(block_on(proposal).expect("applied"), (1, index, data.to_vec()), "every proposer learns its entry");
+    }
+    assert_eq!(block_on(other).expect("applied"), (2, 2, b"other region".to_vec()), "regions never merge");
+    let applied: Vec<Vec<u8>> = expected[..4].iter().map(|(_, data)| data.to_vec()).collect();
+    assert_eq!(recorder.payloads(1), applied, "one apply per entry, in proposal order");
+}
+
+#[test]
+fn every_proposer_of_a_merged_entry_sees_its_failure() {
+    let fs = MemFs::new();
+    let recorder = Rc::new(Recorder::default());
+    let config = RaftConfig { merge_proposals_up_to_bytes: 64, ..RaftConfig::default() };
+    let store = open_store(&fs, &recorder, config, &[1]);
+    settle(&store);
+    let term = store.status(1).expect("status").term;
+    let mine: Vec<_> = (0..3u8).map(|n| store.propose(1, vec![n])).collect();
+    store.step(1, append_from_new_leader(term + 1, 1, term, b"theirs")).expect("queued");
+    block_on(store.process_ready_round()).expect("round");
+    for proposal in mine {
+        assert!(matches!(block_on(proposal), Err(RaftError::Dropped { region_id: 1 })));
+    }
+    assert_eq!(store.status(1).expect("status").waiting_proposals, 0);
+    assert_eq!(recorder.payloads(1), [b"theirs".to_vec()], "the merged entry was never applied");
+}
+
+#[test]
 fn drive_once_waits_for_work_and_serves_proposals() {
     let fs = MemFs::new();
     let recorder = Rc::new(Recorder::default());

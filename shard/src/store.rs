@@ -87,8 +87,8 @@ impl StateMachine for Applier {
         if data.is_empty() {
             return Ok(());
         }
-        // Slices of the entry, not copies: the memtable and the row cache keep the values, and
-        // with them the entry's buffer (about one key longer than the values it holds).
+        // Slices of the entry, not copies: the memtable keeps the values, and with them the
+        // entry's buffer, until it is flushed (the row cache copies what it keeps).
         let batch = WriteBatch::decode_shared(data).map_err(|e| e.to_string())?;
         match self.engine.apply(region_id, index, &batch).await {
             Ok(_) => {

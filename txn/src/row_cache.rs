@@ -202,7 +202,7 @@ impl RowCache {
         if !current || lock_seen || value.as_ref().is_some_and(|v| v.len() > MAX_CACHED_VALUE_BYTES) {
             return;
         }
-        let row = Row { valid_from: ticket.read_ts, value: value.map(SmallBytes::from_bytes) };
+        let row = Row { valid_from: ticket.read_ts, value: value.as_deref().map(SmallBytes::copy_from) };
         rows.borrow_mut().insert(SmallBytes::copy_from(user_key), row);
     }
 
@@ -234,7 +234,7 @@ impl RowCache {
             WriteType::Lock | WriteType::Rollback => return,
             WriteType::Delete => None,
             WriteType::Put => match write.short_value.or_else(|| default_value(batch, data_key, write.start_ts)) {
-                Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(SmallBytes::from_bytes(value)),
+                Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(SmallBytes::copy_from(&value)),
                 _ => {
                     rows.remove(&user_key);
                     return;
@@ -246,7 +246,7 @@ impl RowCache {
             rows.remove(&user_key);
             return;
         }
-        rows.insert(SmallBytes::from_bytes(user_key.into()), Row { valid_from: commit_ts, value });
+        rows.insert(SmallBytes::copy_from(&user_key), Row { valid_from: commit_ts, value });
     }
 
     /// Forgets every row (after an apply that failed half way).

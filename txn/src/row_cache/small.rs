@@ -23,14 +23,11 @@ pub(super) enum SmallBytes {
 }
 
 impl SmallBytes {
-    /// A copy of `bytes`.
+    /// A copy of `bytes`: never a slice of another buffer, which the row would keep alive
+    /// whole (a raft entry of hundreds of merged writes, a decompressed SST block) while its
+    /// weight counts only its own bytes.
     pub(super) fn copy_from(bytes: &[u8]) -> SmallBytes {
         Self::inline(bytes).unwrap_or_else(|| SmallBytes::Shared(Bytes::copy_from_slice(bytes)))
-    }
-
-    /// `bytes` itself when long, an inline copy when short.
-    pub(super) fn from_bytes(bytes: Bytes) -> SmallBytes {
-        Self::inline(&bytes).unwrap_or(SmallBytes::Shared(bytes))
     }
 
     fn inline(bytes: &[u8]) -> Option<SmallBytes> {
@@ -95,13 +92,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_bytes_live_inline_and_long_ones_share_their_buffer() {
+    fn short_bytes_live_inline_and_long_ones_are_copied_exactly() {
         assert!(matches!(SmallBytes::copy_from(b"key:000000012345"), SmallBytes::Inline { len: 16, .. }));
         assert!(matches!(SmallBytes::copy_from(&[1; INLINE_BYTES]), SmallBytes::Inline { .. }));
-        let long = Bytes::from(vec![7; INLINE_BYTES + 1]);
-        let SmallBytes::Shared(shared) = SmallBytes::from_bytes(long.clone()) else { panic!("long bytes are shared") };
-        assert_eq!(shared.as_ptr(), long.as_ptr(), "no copy");
-        assert_eq!(SmallBytes::from_bytes(Bytes::new()).as_slice(), b"");
+        let buffer = Bytes::from(vec![7; 4096]);
+        let long = buffer.slice(100..100 + INLINE_BYTES + 1);
+        let SmallBytes::Shared(shared) = SmallBytes::copy_from(&long) else { panic!("long bytes are shared") };
+        assert_eq!(shared, long);
+        assert!(!buffer.as_ptr_range().contains(&shared.as_ptr()), "a copy, not a slice of the big buffer");
+        assert_eq!(SmallBytes::copy_from(b"").as_slice(), b"");
         assert_eq!(std::mem::size_of::<SmallBytes>(), 48);
     }
 
