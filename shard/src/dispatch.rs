@@ -78,7 +78,7 @@ pub fn route(core: &Core, spec: &'static CommandSpec, args: Vec<Bytes>) -> Route
     let positions: Vec<usize> = key_positions(spec, &args).collect();
     let Some(&first) = positions.first() else { return Routed::Alone { spec, args, positions } };
     let owner = core.map().core_of_key(&args[first]);
-    if positions.iter().all(|&p| core.map().core_of_key(&args[p]) == owner) {
+    if positions[1..].iter().all(|&p| core.map().core_of_key(&args[p]) == owner) {
         return Routed::Keyed(KeyedRequest { spec, args, owner, positions });
     }
     Routed::Alone { spec, args, positions }

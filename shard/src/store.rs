@@ -26,7 +26,7 @@ use nokv_txn::tso::Tso;
 
 use crate::gc::{InFlightGuard, MvccGc};
 use crate::routing::RegionMap;
-use crate::value::{StoredValue, now_ms};
+use crate::value::StoredValue;
 
 /// Why a store operation failed; turned into an `-ERR` reply by the command layer.
 #[derive(Debug, thiserror::Error)]
@@ -201,7 +201,7 @@ impl Store {
                 read.value
             }
         };
-        Ok(raw.and_then(|raw| decode_live(&raw, now_ms())))
+        Ok(raw.and_then(|raw| StoredValue::decode(&raw)).filter(|value| !value.is_expired_now()))
     }
 
     /// Commits `mutations` (all in one region) with 1PC through raft; returns once applied.

@@ -74,6 +74,11 @@ impl StoredValue {
     pub fn is_expired(&self, now_ms: u64) -> bool {
         self.expire_at_ms.is_some_and(|at| at <= now_ms)
     }
+
+    /// True when the key has expired by now; reads the clock only for a key with an expiry.
+    pub fn is_expired_now(&self) -> bool {
+        self.expire_at_ms.is_some_and(|at| at <= now_ms())
+    }
 }
 
 /// Milliseconds since the Unix epoch.
