@@ -78,15 +78,24 @@ impl BlockBuilder {
 
     /// Returns the block contents and resets the builder.
     pub fn finish(&mut self) -> Vec<u8> {
-        let mut contents = std::mem::take(&mut self.buffer);
+        self.finish_with(<[u8]>::to_vec)
+    }
+
+    /// Finishes the block, hands its contents to `use_block` and resets the builder, which
+    /// keeps its buffer for the next block: a table's data blocks reuse one allocation instead
+    /// of growing a new one by doubling each (with 1 KiB values, that copied a block 1.75 times
+    /// over in reallocations).
+    pub fn finish_with<R>(&mut self, use_block: impl FnOnce(&[u8]) -> R) -> R {
         for restart in &self.restarts {
-            codec::put_u32(&mut contents, *restart);
+            codec::put_u32(&mut self.buffer, *restart);
         }
-        codec::put_u32(&mut contents, self.restarts.len() as u32);
+        codec::put_u32(&mut self.buffer, self.restarts.len() as u32);
+        let result = use_block(&self.buffer);
+        self.buffer.clear();
         self.restarts.clear();
         self.since_restart = 0;
         self.last_key.clear();
-        contents
+        result
     }
 }
 
@@ -362,6 +371,35 @@ mod tests {
             builder.add(key, value);
         }
         Block::parse(Bytes::from(builder.finish()), "test").expect("valid block")
+    }
+
+    fn collect(block: &Block) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut iter = block.iter("test");
+        iter.seek_to_first().expect("seek");
+        let mut out = Vec::new();
+        while iter.is_valid() {
+            out.push((iter.key().to_vec(), iter.value().to_vec()));
+            iter.next_entry().expect("next");
+        }
+        out
+    }
+
+    #[test]
+    fn a_builder_reused_after_finish_with_starts_each_block_afresh() {
+        let entries = sorted_entries();
+        let (first, second) = entries.split_at(7);
+        let mut builder = BlockBuilder::new(2);
+        let mut blocks = Vec::new();
+        for part in [first, second] {
+            for (key, value) in part {
+                builder.add(key, value);
+            }
+            blocks.push(builder.finish_with(|contents| Block::parse(Bytes::copy_from_slice(contents), "test")));
+        }
+        assert!(builder.is_empty());
+        let blocks: Vec<Block> = blocks.into_iter().map(|block| block.expect("valid block")).collect();
+        assert_eq!(collect(&blocks[0]), first);
+        assert_eq!(collect(&blocks[1]), second);
     }
 
     #[test]

@@ -178,13 +178,18 @@ impl TableBuilder {
     /// Appends a framed block; its handle has the block's offset in the whole image.
     fn append(&mut self, payload: &[u8], compress: bool) -> BlockHandle {
         let handle = format::append_block(&mut self.out, payload, compress);
+        self.in_image(handle)
+    }
+
+    /// A handle `append_block` gave for `out`, with its offset in the whole image.
+    fn in_image(&self, handle: BlockHandle) -> BlockHandle {
         BlockHandle { offset: self.written + handle.offset, ..handle }
     }
 
     fn flush_data_block(&mut self) {
-        let contents = self.data_block.finish();
-        let handle = self.append(&contents, self.options.compression);
-        self.index.add(&self.last_key, handle);
+        let (out, compress) = (&mut self.out, self.options.compression);
+        let handle = self.data_block.finish_with(|contents| format::append_block(out, contents, compress));
+        self.index.add(&self.last_key, self.in_image(handle));
     }
 
     fn append_filter(&mut self) -> BlockHandle {
