@@ -126,6 +126,33 @@ pub fn masked_crc(data: &[u8]) -> u32 {
     crc.rotate_right(15).wrapping_add(CRC_MASK_DELTA)
 }
 
+/// Appends `payload` lz4-compressed with its length in front (the layout of lz4_flex's
+/// `compress_prepend_size`, compressed straight into `out`: no buffer of its own, no copy) when
+/// that takes at most `max_len` bytes; otherwise leaves `out` as it was and returns false.
+pub fn append_lz4(out: &mut Vec<u8>, payload: &[u8], max_len: usize) -> bool {
+    const SIZE_LEN: usize = 4;
+    let start = out.len();
+    let Ok(size) = u32::try_from(payload.len()) else { return false };
+    out.extend_from_slice(&size.to_le_bytes());
+    out.resize(start + SIZE_LEN + lz4_flex::block::get_maximum_output_size(payload.len()), 0);
+    match lz4_flex::block::compress_into(payload, &mut out[start + SIZE_LEN..]) {
+        Ok(len) if SIZE_LEN + len <= max_len => {
+            out.truncate(start + SIZE_LEN + len);
+            true
+        }
+        _ => {
+            out.truncate(start);
+            false
+        }
+    }
+}
+
+/// The room [`append_lz4`] needs in `out` beyond `len` bytes while it compresses a payload of
+/// `len` bytes (it gives back all but the compressed length afterwards).
+pub fn lz4_headroom(len: usize) -> usize {
+    4 + lz4_flex::block::get_maximum_output_size(len) - len
+}
+
 /// Masked crc32c over several slices, as if they were one.
 pub fn masked_crc_parts(parts: &[&[u8]]) -> u32 {
     let crc = parts.iter().fold(0u32, |crc, part| crc32c::crc32c_append(crc, part));

@@ -147,19 +147,23 @@ pub fn check_segment_header(bytes: &[u8], expected_seq: u64) -> Result<()> {
 /// Appends one framed record; compresses the payload with lz4 when allowed and it pays.
 /// Returns the framed length.
 pub fn frame_record(out: &mut Vec<u8>, record_type: RecordType, payload: &[u8], allow_lz4: bool) -> usize {
-    let compressed = (allow_lz4 && payload.len() >= COMPRESSION_MIN_BYTES)
-        .then(|| lz4_flex::block::compress_prepend_size(payload))
-        .filter(|compressed| compressed.len() < payload.len() - payload.len() / 8);
-    let (flags, stored) = match &compressed {
-        Some(compressed) => (FLAG_LZ4, compressed.as_slice()),
-        None => (0, payload),
-    };
     let start = out.len();
-    codec::put_u32(out, 0);
-    codec::put_u32(out, u32::try_from(stored.len()).expect("payload size validated by the batch"));
+    codec::put_u32(out, 0); // crc, set last
+    codec::put_u32(out, 0); // stored length, set once known
     out.push(record_type as u8);
-    out.push(flags);
-    out.extend_from_slice(stored);
+    out.push(0); // flags
+    let body = out.len();
+    // Compressed only when it saves more than an eighth.
+    let under_seven_eighths = payload.len() - payload.len() / 8 - 1;
+    let compressed =
+        allow_lz4 && payload.len() >= COMPRESSION_MIN_BYTES && codec::append_lz4(out, payload, under_seven_eighths);
+    if compressed {
+        out[body - 1] = FLAG_LZ4;
+    } else {
+        out.extend_from_slice(payload);
+    }
+    let stored_len = u32::try_from(out.len() - body).expect("payload size validated by the batch");
+    out[start + 4..start + 8].copy_from_slice(&stored_len.to_le_bytes());
     let crc = codec::masked_crc(&out[start + 4..]);
     out[start..start + 4].copy_from_slice(&crc.to_le_bytes());
     out.len() - start

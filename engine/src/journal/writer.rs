@@ -136,11 +136,14 @@ struct BatchEncoder {
 }
 
 impl BatchEncoder {
-    /// An encoder whose buffer is sized for `items` (more records may follow, e.g. compactions).
+    /// An encoder whose buffer is sized for `items` (more records may follow, e.g. compactions),
+    /// with room for compressing the largest of them in place.
     fn new<'a>(allow_lz4: bool, items: impl Iterator<Item = &'a Item>) -> BatchEncoder {
-        let (count, bound_bytes) = items.fold((0, 0), |(count, bytes), item| {
-            (count + 1, bytes + format::RECORD_HEADER_BYTES + item.payload_bound_bytes())
+        let (count, bound_bytes, largest) = items.fold((0, 0, 0), |(count, bytes, largest), item| {
+            let payload = item.payload_bound_bytes();
+            (count + 1, bytes + format::RECORD_HEADER_BYTES + payload, largest.max(payload))
         });
+        let bound_bytes = bound_bytes + if allow_lz4 { codec::lz4_headroom(largest) } else { 0 };
         BatchEncoder { records_buffer: Vec::with_capacity(bound_bytes), records: Vec::with_capacity(count), allow_lz4 }
     }
 

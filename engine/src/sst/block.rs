@@ -82,9 +82,8 @@ impl BlockBuilder {
     }
 
     /// Finishes the block, hands its contents to `use_block` and resets the builder, which
-    /// keeps its buffer for the next block: a table's data blocks reuse one allocation instead
-    /// of growing a new one by doubling each (with 1 KiB values, that copied a block 1.75 times
-    /// over in reallocations).
+    /// keeps its buffer for the next block: a table's data blocks share one allocation instead
+    /// of each growing and freeing its own.
     pub fn finish_with<R>(&mut self, use_block: impl FnOnce(&[u8]) -> R) -> R {
         for restart in &self.restarts {
             codec::put_u32(&mut self.buffer, *restart);

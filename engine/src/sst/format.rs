@@ -84,7 +84,9 @@ impl BlockHandle {
 /// saves at least an eighth. Returns the handle of the appended block.
 pub fn append_block(out: &mut Vec<u8>, payload: &[u8], compress: bool) -> BlockHandle {
     let offset = out.len();
-    let kind = if compress && append_lz4(out, payload) { COMPRESSION_LZ4 } else { COMPRESSION_NONE };
+    let saves_an_eighth = payload.len() - payload.len() / 8;
+    let kind =
+        if compress && codec::append_lz4(out, payload, saves_an_eighth) { COMPRESSION_LZ4 } else { COMPRESSION_NONE };
     if kind == COMPRESSION_NONE {
         out.extend_from_slice(payload);
     }
@@ -92,28 +94,6 @@ pub fn append_block(out: &mut Vec<u8>, payload: &[u8], compress: bool) -> BlockH
     let crc = codec::masked_crc(&out[offset..]);
     codec::put_u32(out, crc);
     BlockHandle { offset: offset as u64, size_bytes: (out.len() - offset) as u64 }
-}
-
-/// Appends `payload` lz4-compressed with its length in front (the layout of
-/// `compress_prepend_size`, compressed in place: no allocation, no copy) when that saves at
-/// least an eighth of it; otherwise leaves `out` as it was and returns false.
-fn append_lz4(out: &mut Vec<u8>, payload: &[u8]) -> bool {
-    const SIZE_LEN: usize = 4;
-    let start = out.len();
-    let Ok(size) = u32::try_from(payload.len()) else { return false };
-    out.extend_from_slice(&size.to_le_bytes());
-    out.resize(start + SIZE_LEN + lz4_flex::block::get_maximum_output_size(payload.len()), 0);
-    let written = lz4_flex::block::compress_into(payload, &mut out[start + SIZE_LEN..]);
-    match written {
-        Ok(len) if SIZE_LEN + len <= payload.len() - payload.len() / 8 => {
-            out.truncate(start + SIZE_LEN + len);
-            true
-        }
-        _ => {
-            out.truncate(start);
-            false
-        }
-    }
 }
 
 /// Verifies a framed block read from disk and returns its (decompressed) payload.
