@@ -112,8 +112,24 @@ impl Rows {
         self.shard(key).get(key)
     }
 
-    fn peek(&self, key: &[u8]) -> Option<&Row> {
-        self.shard(key).peek(key)
+    /// Sets `key`'s row to `row`, unless the key's row is newer (applied out of timestamp order):
+    /// that row goes, and the engine decides which version wins. A key that has a row costs one
+    /// hash lookup and keeps its key allocation (a SET used to peek, then insert a fresh key).
+    fn set_unless_newer(&mut self, key: &[u8], row: Row) {
+        let shard = self.shard_mut(key);
+        let newer = match shard.peek_mut(key) {
+            Some(mut existing) if existing.valid_from <= row.valid_from => {
+                *existing = row;
+                return;
+            }
+            Some(_) => true,
+            None => false,
+        };
+        if newer {
+            shard.remove(key);
+        } else {
+            shard.insert(SmallBytes::copy_from(key), row);
+        }
     }
 
     fn insert(&mut self, key: SmallBytes, row: Row) {
@@ -241,12 +257,7 @@ impl RowCache {
                 }
             },
         };
-        if rows.peek(&user_key).is_some_and(|row| row.valid_from > commit_ts) {
-            // Applied out of timestamp order: let the engine decide which version wins.
-            rows.remove(&user_key);
-            return;
-        }
-        rows.insert(SmallBytes::copy_from(&user_key), Row { valid_from: commit_ts, value });
+        rows.set_unless_newer(&user_key, Row { valid_from: commit_ts, value });
     }
 
     /// Forgets every row (after an apply that failed half way).

@@ -31,6 +31,21 @@ fn an_applied_put_is_served_from_its_commit_ts_on() {
 }
 
 #[test]
+fn a_commit_applied_after_a_newer_one_drops_the_row() {
+    let cache = RowCache::new(1 << 20);
+    commit(&cache, &[put("k", b"short")], 20, 21);
+    commit(&cache, &[put("k", &[b'x'; 100])], 10, 11);
+    assert_eq!(cache.get(b"k", ts(30)), None, "the engine decides which version wins");
+    commit(&cache, &[put("k", &[b'y'; 100])], 30, 31);
+    assert_eq!(cache.get(b"k", ts(31)), Some(Some(Bytes::from(vec![b'y'; 100]))));
+    commit(&cache, &[put("k", b"v")], 40, 41);
+    assert_eq!(cache.get(b"k", ts(41)), Some(Some(Bytes::from_static(b"v"))));
+    let one_row = RowCache::new(1 << 20);
+    commit(&one_row, &[put("k", b"v")], 40, 41);
+    assert_eq!(cache.stats().weight_bytes, one_row.stats().weight_bytes, "a replaced row is weighed anew");
+}
+
+#[test]
 fn large_values_come_from_the_default_cf_put_of_the_same_batch() {
     let cache = RowCache::new(1 << 20);
     let large = vec![7u8; 1000];
