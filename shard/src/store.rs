@@ -196,7 +196,10 @@ impl Store {
             Some(raw) => raw,
             None => {
                 let ticket = self.rows.ticket(read_ts);
-                let read = mvcc::get_point(&self.engine, key, read_ts, &MvccReadOptions::default()).await?;
+                // Boxed: the engine read's future is ~1.9 KB, and inline it made every read's
+                // future (and every command that can read) that large, a row-cache hit too.
+                let options = MvccReadOptions::default();
+                let read = Box::pin(mvcc::get_point(&self.engine, key, read_ts, &options)).await?;
                 self.rows.fill(key, ticket, read.value.clone(), read.lock_seen);
                 read.value
             }
