@@ -17,7 +17,7 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::hash::BuildHasher;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -37,12 +37,16 @@ impl std::fmt::Debug for Latches {
     }
 }
 
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct State {
+    /// Hashes keys into slots; one seed for the life of the latches.
+    slot_hasher: foldhash::fast::RandomState,
     /// The queue of every slot some command waits for or holds (never empty).
-    queues: HashMap<u64, VecDeque<u64>>,
+    queues: FastMap<u64, VecDeque<u64>>,
     /// Wakers of commands that polled while not at the front of all their queues.
-    wakers: HashMap<u64, Waker>,
+    wakers: FastMap<u64, Waker>,
     next_id: u64,
 }
 
@@ -98,8 +102,8 @@ impl Latches {
 
     /// The sorted, deduplicated slots of `keys`.
     fn slots_of(&self, keys: &[Bytes]) -> Vec<u64> {
-        let hasher = BuildHasherDefault::<DefaultHasher>::default();
-        let mut slots: Vec<u64> = keys.iter().map(|key| hasher.hash_one(key)).collect();
+        let state = self.state.borrow();
+        let mut slots: Vec<u64> = keys.iter().map(|key| state.slot_hasher.hash_one(key)).collect();
         slots.sort_unstable();
         slots.dedup();
         slots

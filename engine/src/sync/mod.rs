@@ -4,7 +4,7 @@
 //! under `block_on` in tests. Nothing here is `Send`: it never crosses cores.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -133,27 +133,84 @@ impl Drop for LocalMutexGuard {
 
 /// The values readers in flight still need, counted, with the oldest at hand: engine snapshots'
 /// sequence numbers, MVCC GC's read timestamps. A value stays pinned until its [`Pinned`] drops.
+///
+/// Every read and write pins one value, almost always larger than any pinned before (sequence
+/// numbers and timestamps grow), so the counts live in a deque sorted by value: a pin is a push
+/// at the back, an unpin a binary search. A `BTreeMap` insert and remove per command were 1.5%
+/// of SET 16 B -P16's samples.
 #[derive(Debug, Clone)]
 pub struct Pins<T: Ord + Copy> {
-    counts: Rc<RefCell<BTreeMap<T, usize>>>,
+    counts: Rc<RefCell<PinCounts<T>>>,
+}
+
+/// Invariants: `entries` is sorted by value with no duplicates; its front has a count above
+/// zero (or it is empty); `unpinned` is the number of entries at zero.
+#[derive(Debug)]
+struct PinCounts<T> {
+    entries: VecDeque<(T, usize)>,
+    unpinned: usize,
+}
+
+impl<T: Ord + Copy> PinCounts<T> {
+    fn pin(&mut self, value: T) {
+        match self.entries.back_mut() {
+            Some((last, count)) if *last == value => *count += 1,
+            Some((last, _)) if *last > value => {
+                let at = self.entries.partition_point(|(v, _)| *v < value);
+                match self.entries.get_mut(at) {
+                    Some((v, count)) if *v == value => {
+                        if *count == 0 {
+                            self.unpinned -= 1;
+                        }
+                        *count += 1;
+                    }
+                    _ => self.entries.insert(at, (value, 1)),
+                }
+            }
+            _ => self.entries.push_back((value, 1)),
+        }
+    }
+
+    fn unpin(&mut self, value: T) {
+        let at = self.entries.partition_point(|(v, _)| *v < value);
+        let Some((v, count)) = self.entries.get_mut(at) else { return };
+        if *v != value || *count == 0 {
+            return;
+        }
+        *count -= 1;
+        if *count > 0 {
+            return;
+        }
+        self.unpinned += 1;
+        while self.entries.front().is_some_and(|(_, count)| *count == 0) {
+            self.entries.pop_front();
+            self.unpinned -= 1;
+        }
+        // Entries at zero behind an older pin: dropped once they are half the deque, so a
+        // long-held pin keeps memory in proportion to the pins still held.
+        if self.unpinned > 16 && self.unpinned * 2 > self.entries.len() {
+            self.entries.retain(|(_, count)| *count > 0);
+            self.unpinned = 0;
+        }
+    }
 }
 
 impl<T: Ord + Copy> Default for Pins<T> {
     fn default() -> Self {
-        Pins { counts: Rc::default() }
+        Pins { counts: Rc::new(RefCell::new(PinCounts { entries: VecDeque::new(), unpinned: 0 })) }
     }
 }
 
 impl<T: Ord + Copy> Pins<T> {
     /// Pins `value` until the returned guard drops.
     pub fn pin(&self, value: T) -> Pinned<T> {
-        *self.counts.borrow_mut().entry(value).or_insert(0) += 1;
+        self.counts.borrow_mut().pin(value);
         Pinned { value, counts: self.counts.clone() }
     }
 
     /// The smallest pinned value.
     pub fn oldest(&self) -> Option<T> {
-        self.counts.borrow().keys().next().copied()
+        self.counts.borrow().entries.front().map(|(value, _)| *value)
     }
 }
 
@@ -161,7 +218,7 @@ impl<T: Ord + Copy> Pins<T> {
 #[derive(Debug)]
 pub struct Pinned<T: Ord + Copy> {
     value: T,
-    counts: Rc<RefCell<BTreeMap<T, usize>>>,
+    counts: Rc<RefCell<PinCounts<T>>>,
 }
 
 impl<T: Ord + Copy> Pinned<T> {
@@ -173,13 +230,7 @@ impl<T: Ord + Copy> Pinned<T> {
 
 impl<T: Ord + Copy> Drop for Pinned<T> {
     fn drop(&mut self) {
-        let mut counts = self.counts.borrow_mut();
-        if let Some(count) = counts.get_mut(&self.value) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.value);
-            }
-        }
+        self.counts.borrow_mut().unpin(self.value);
     }
 }
 
@@ -274,5 +325,32 @@ mod tests {
             zip(first, second).await;
             assert_eq!(*order.borrow(), vec![1, 2, 3]);
         });
+    }
+
+    proptest::proptest! {
+        /// The oldest pin is always the smallest value with a guard alive, whatever the order of
+        /// pins (mostly growing, sometimes not, repeated) and drops, and the deque stays in
+        /// proportion to the guards held.
+        #[test]
+        fn oldest_pin_matches_the_guards_held(
+            ops in proptest::collection::vec((proptest::prelude::any::<bool>(), 0..6u64, 0..64usize), 1..400),
+        ) {
+            let pins = Pins::default();
+            let mut held: Vec<Pinned<u64>> = Vec::new();
+            let mut next = 100u64;
+            for (is_pin, step_back, pick) in ops {
+                if is_pin || held.is_empty() {
+                    next += 1;
+                    held.push(pins.pin(next.saturating_sub(step_back * step_back)));
+                } else {
+                    held.swap_remove(pick % held.len());
+                }
+                proptest::prop_assert_eq!(pins.oldest(), held.iter().map(Pinned::value).min());
+                let counts = pins.counts.borrow();
+                proptest::prop_assert!(counts.entries.len() <= 2 * held.len() + 17, "{} entries for {} guards", counts.entries.len(), held.len());
+            }
+            held.clear();
+            proptest::prop_assert_eq!(pins.oldest(), None);
+        }
     }
 }
