@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::TestServer;
+use common::{TestServer, info_stat};
 
 /// Every wait here is bounded by this.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,12 +23,6 @@ fn connect(server: &TestServer) -> TcpStream {
     let stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
     stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
     stream
-}
-
-fn info_field(con: &mut redis::Connection, name: &str) -> u64 {
-    let text: String = redis::cmd("INFO").arg("stats").query(con).expect("INFO");
-    let line = text.lines().find_map(|line| line.strip_prefix(&format!("{name}:")));
-    line.unwrap_or_else(|| panic!("INFO lacks {name}")).parse().expect("number")
 }
 
 fn config_get(con: &mut redis::Connection, name: &str) -> String {
@@ -91,7 +85,7 @@ fn a_client_over_the_output_buffer_limit_is_closed_and_others_are_not() {
     assert!(peak < RSS_BOUND_BYTES, "RSS grew to {peak} bytes");
     let () = redis::cmd("PING").query(&mut other).expect("the other client still works");
     assert!(drain_until_closed(&mut stream), "the non-reading client was not closed");
-    assert_eq!(info_field(&mut other, "client_output_buffer_limit_disconnections"), 1);
+    assert_eq!(info_stat(&mut other, "client_output_buffer_limit_disconnections"), 1);
     assert!(server.log().contains("scheduled to be closed ASAP for overcoming of output buffer limits"));
 }
 
@@ -108,7 +102,7 @@ fn without_an_output_limit_a_client_that_never_reads_does_not_grow_the_server() 
     assert!(peak < RSS_BOUND_BYTES, "RSS grew to {peak} bytes");
     let value: Vec<u8> = redis::cmd("GET").arg("big").query(&mut other).expect("the other client still works");
     assert_eq!(value.len(), VALUE_BYTES);
-    assert_eq!(info_field(&mut other, "client_output_buffer_limit_disconnections"), 0);
+    assert_eq!(info_stat(&mut other, "client_output_buffer_limit_disconnections"), 0);
     drop(stream);
 }
 
@@ -141,7 +135,7 @@ fn protected_mode_is_on_by_default_and_loopback_clients_are_served() {
     let () = redis::cmd("CONFIG").arg("SET").arg("protected-mode").arg("yes").query(&mut con).expect("set yes");
     let mut fresh = server.client();
     let () = redis::cmd("PING").query(&mut fresh).expect("a loopback client is served in protected mode");
-    assert_eq!(info_field(&mut fresh, "rejected_connections"), 0);
+    assert_eq!(info_stat(&mut fresh, "rejected_connections"), 0);
 }
 
 #[test]
@@ -158,7 +152,7 @@ fn wrong_passwords_and_unknown_users_get_the_same_error_and_are_counted() {
         .expect("client")
         .get_connection()
         .expect("connect");
-    assert_eq!(info_field(&mut con, "acl_access_denied_auth"), 3);
+    assert_eq!(info_stat(&mut con, "acl_access_denied_auth"), 3);
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::TestServer;
+use common::{TestServer, info_stat};
 use redis::{Connection, RedisError, Value};
 
 /// Runs a command built from words.
@@ -551,6 +551,37 @@ fn pipelined_writes_apply_in_request_order() {
     assert_eq!(replies[133], Value::Okay);
     assert_eq!(replies[134], Value::Int(1));
     assert_eq!(get(&mut con, "same").as_deref(), Some("third"));
+}
+
+/// A pipelined run of GETs is answered from the row cache at one read timestamp per region where
+/// it can be (`cmd::strings::cached_gets`), the rest the usual way: replies and keyspace
+/// hit/miss counts must be those of the same GETs sent one at a time.
+#[test]
+fn pipelined_gets_agree_with_single_gets() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    for i in 0..40 {
+        query::<()>(&mut con, &["SET", &format!("k{i}"), &format!("v{i}")]);
+    }
+    query::<()>(&mut con, &["SET", "short", "lived", "PX", "30"]);
+    query::<()>(&mut con, &["DEL", "k3"]);
+    sleep_ms(80);
+    let keys: Vec<String> = (0..50).map(|i| format!("k{i}")).chain(["short".into(), "never".into()]).collect();
+    let expected: Vec<Option<String>> =
+        (0..50).map(|i| (i < 40 && i != 3).then(|| format!("v{i}"))).chain([None, None]).collect();
+    for round in 0..2 {
+        let (hits, misses) = (info_stat(&mut con, "keyspace_hits"), info_stat(&mut con, "keyspace_misses"));
+        let mut pipe = redis::pipe();
+        for key in &keys {
+            pipe.cmd("GET").arg(key);
+        }
+        let piped: Vec<Option<String>> = pipe.query(&mut con).expect("pipeline");
+        assert_eq!(piped, expected, "round {round}");
+        assert_eq!(info_stat(&mut con, "keyspace_hits") - hits, 39);
+        assert_eq!(info_stat(&mut con, "keyspace_misses") - misses, 13);
+    }
+    let singles: Vec<Option<String>> = keys.iter().map(|key| get(&mut con, key)).collect();
+    assert_eq!(singles, expected);
 }
 
 #[test]

@@ -63,6 +63,9 @@ impl StoreError {
     }
 }
 
+/// A row cache's answer for one key (see [`Store::read_cached`]).
+pub type CachedRead = Option<Option<StoredValue>>;
+
 /// The result of applying one raft entry.
 pub type ApplyOutput = Result<(), String>;
 
@@ -205,6 +208,28 @@ impl Store {
             }
         };
         Ok(raw.and_then(|raw| StoredValue::decode(&raw)).filter(|value| !value.is_expired_now()))
+    }
+
+    /// What the row cache holds for `keys`, read at one timestamp per region (one TSO call and
+    /// one pin per region for a whole pipelined run of reads): per key, `Some(value)` (the live
+    /// value or `None`) when a row answers, `None` when the key must be read with
+    /// [`Store::read`].
+    pub async fn read_cached(&self, keys: &[&[u8]]) -> Result<Vec<CachedRead>, StoreError> {
+        let regions: Vec<u64> = keys.iter().map(|key| self.map.region_of_key(key).id).collect();
+        let mut stamps: Vec<(u64, TimeStamp, InFlightGuard)> = Vec::new();
+        for &region in &regions {
+            if !stamps.iter().any(|(stamped, ..)| *stamped == region) {
+                let (read_ts, in_flight) = self.read_ts(region).await?;
+                stamps.push((region, read_ts, in_flight));
+            }
+        }
+        let read_ts_of = |region: &u64| stamps.iter().find(|(stamped, ..)| stamped == region).expect("stamped").1;
+        let live = |raw: Option<Bytes>| raw.and_then(|raw| StoredValue::decode(&raw)).filter(|v| !v.is_expired_now());
+        Ok(keys
+            .iter()
+            .zip(&regions)
+            .map(|(key, region)| self.rows.get_if_cached(key, read_ts_of(region)).map(live))
+            .collect())
     }
 
     /// Commits `mutations` (all in one region) with 1PC through raft; returns once applied.

@@ -193,14 +193,23 @@ impl RowCache {
 
     /// The value of `user_key` at `read_ts` if a row answers it: `Some(None)` means "no value".
     pub fn get(&self, user_key: &[u8], read_ts: TimeStamp) -> Option<Option<Bytes>> {
+        let found = self.get_if_cached(user_key, read_ts);
+        if found.is_none() {
+            self.misses.set(self.misses.get() + 1);
+        }
+        found
+    }
+
+    /// Like [`RowCache::get`], but a miss is not counted: for a read that, when this finds
+    /// nothing, goes on to [`RowCache::get`] (which counts it).
+    pub fn get_if_cached(&self, user_key: &[u8], read_ts: TimeStamp) -> Option<Option<Bytes>> {
         let found = self.rows.as_ref().and_then(|rows| {
             let rows = rows.borrow();
             let row = rows.get(user_key)?;
             (row.valid_from <= read_ts).then(|| row.value.as_ref().map(SmallBytes::to_bytes))
-        });
-        let counter = if found.is_some() { &self.hits } else { &self.misses };
-        counter.set(counter.get() + 1);
-        found
+        })?;
+        self.hits.set(self.hits.get() + 1);
+        Some(found)
     }
 
     /// Taken before a read at `read_ts` that missed; see [`RowCache::fill`].

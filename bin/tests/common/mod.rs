@@ -22,6 +22,13 @@ pub struct TestServer {
     _temp: tempfile::TempDir,
 }
 
+/// A numeric field of `INFO stats`.
+pub fn info_stat(con: &mut redis::Connection, name: &str) -> u64 {
+    let text: String = redis::cmd("INFO").arg("stats").query(con).expect("INFO");
+    let line = text.lines().find_map(|line| line.strip_prefix(&format!("{name}:")));
+    line.unwrap_or_else(|| panic!("INFO lacks {name}")).parse().expect("number")
+}
+
 /// A free TCP port on 127.0.0.1 (released before the server binds it).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("local addr").port()

@@ -28,6 +28,7 @@ use nokv_txn::mvcc::Mutation;
 
 use super::{CommandError, CommandResult, is_word, parse_i64, syntax_error, wrong_type};
 use crate::core::Core;
+use crate::dispatch::KeyedRequest;
 use crate::store::join_all;
 use crate::value::{StoredValue, ValueType, now_ms};
 
@@ -212,6 +213,36 @@ async fn get(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
     let value = read_string(core, &args[1]).await?;
     core.stats.borrow_mut().record_lookup(value.is_some());
     Ok(bulk_or_null(value))
+}
+
+/// Serves the GETs of a pipelined run of requests from the row cache, at one read timestamp
+/// and without a future per command: the reply of each GET on this core whose key has a row
+/// holding a string or nothing; `None` for every other request, which runs as usual (a miss, a
+/// key of another type or another core, any other command, or any error).
+pub async fn cached_gets(core: &Rc<Core>, run: &[KeyedRequest]) -> Vec<Option<Reply>> {
+    let is_local_get =
+        |request: &KeyedRequest| request.owner == core.id && request.spec.name == "get" && request.args.len() == 2;
+    let mut replies: Vec<Option<Reply>> = run.iter().map(|_| None).collect();
+    let keys: Vec<&[u8]> = run.iter().filter(|r| is_local_get(r)).map(|r| &r.args[1][..]).collect();
+    if keys.len() < 2 {
+        // One GET gains little here and pays twice on a miss (its read then starts over).
+        return replies;
+    }
+    let Ok(reads) = core.store.read_cached(&keys).await else { return replies };
+    let mut reads = reads.into_iter();
+    for (request, reply) in run.iter().zip(&mut replies) {
+        if !is_local_get(request) {
+            continue;
+        }
+        match reads.next().flatten() {
+            Some(value) if value.as_ref().is_none_or(|v| v.value_type == ValueType::String) => {
+                core.stats.borrow_mut().record_lookup(value.is_some());
+                *reply = Some(bulk_or_null(value));
+            }
+            _ => {}
+        }
+    }
+    replies
 }
 
 async fn set(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
