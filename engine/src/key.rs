@@ -256,10 +256,10 @@ impl InternalKey {
         }
     }
 
-    /// The first two bytes of the user key, zero-padded, as a big-endian integer: keys order by
-    /// it first (see the memtable's `BucketMap`).
+    /// The first 14 bits of the user key (zero-padded): keys order by it first (see the
+    /// memtable's `BucketMap`).
     pub fn bucket(&self) -> u16 {
-        (self.head >> 48) as u16
+        (self.head >> 50) as u16
     }
 
     /// Heap bytes this key holds beyond its own size (0 when inline).

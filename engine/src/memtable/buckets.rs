@@ -1,16 +1,18 @@
-//! [`BucketMap`]: the ordered map of one column family of a memtable, split by the first two
-//! bytes of the user key into up to 65,536 B-trees.
+//! [`BucketMap`]: the ordered map of one column family of a memtable, split by the first 14 bits
+//! of the user key into up to 16,384 B-trees.
 //!
 //! Internal keys order by user key first, so the trees, taken in bucket order, are the whole map
-//! in order. Keys of the server's data start with their hash slot, which spreads a full 64 MiB
-//! memtable (about 600k keys) over 16,384 trees of a few dozen entries: an insert descends two
-//! levels instead of six. A probe inserting 600k slot-prefixed keys measured 390-500 ns per
-//! insert against 620-720 ns for one `BTreeMap` (`perf/results/memtable-buckets-2026-12-06.md`).
-//! Keys that share their first two bytes (a column family of metadata, an engine used alone)
-//! land in one tree and cost what one `BTreeMap` costs.
+//! in order. Keys of the server's data start with their 14-bit hash slot (in two bytes), which
+//! spreads a full 64 MiB memtable (about 450k keys) over 4,096 trees of about a hundred entries:
+//! an insert descends two levels instead of six. A probe inserting 450k slot-prefixed keys
+//! measured 626-650 ns per insert against 791-828 ns for one `BTreeMap`, for 60 MiB of
+//! memory against 57 MiB; 65,536 buckets were as fast but took 67 MiB, their small trees'
+//! nodes less full (`perf/results/memtable-buckets-2026-12-06.md`). Keys that share their
+//! first 14 bits (a column family of metadata, an engine used alone) land in one tree and cost
+//! what one `BTreeMap` costs.
 //!
-//! Fixed cost: the directory of a column family that received a write is 65,536 `u32`s and a
-//! 65,536-bit occupancy bitmap, 264 KiB, allocated on the first insert and freed with the
+//! Fixed cost: the directory of a column family that received a write is 16,384 `u32`s and a
+//! 16,384-bit occupancy bitmap, 66 KiB, allocated on the first insert and freed with the
 //! memtable.
 //!
 //! Invariants: `directory[b]` is 0 for an empty bucket and otherwise one more than the index of
@@ -24,10 +26,10 @@ use bytes::Bytes;
 
 use crate::key::InternalKey;
 
-const BUCKETS: usize = 1 << 16;
+const BUCKETS: usize = 1 << 14;
 const WORD_BITS: usize = 64;
 
-/// An ordered map from internal key to value, bucketed by the user key's first two bytes.
+/// An ordered map from internal key to value, bucketed by the user key's first 14 bits.
 #[derive(Debug, Default)]
 pub struct BucketMap {
     directory: Vec<u32>,
@@ -52,7 +54,7 @@ impl BucketMap {
         let slot = match self.directory[bucket] {
             0 => {
                 self.trees.push(BTreeMap::new());
-                self.directory[bucket] = u32::try_from(self.trees.len()).expect("at most 65,536 trees");
+                self.directory[bucket] = u32::try_from(self.trees.len()).expect("at most 16,384 trees");
                 self.occupied[bucket / WORD_BITS] |= 1 << (bucket % WORD_BITS);
                 self.trees.len() - 1
             }

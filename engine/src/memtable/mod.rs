@@ -38,7 +38,7 @@ use filter::{FILTER_KEY_BYTES, KeyFilter};
 /// 1M keys x 100 B found memtables taking 1.3x what 48 here counted (with 40-byte keys that
 /// pointed at their own allocation); with 112 a memtable is frozen when it really holds about
 /// `memtable_size_bytes`. Short keys now live inline, so the key bytes counted on top are
-/// inside the slot: the total stays an upper bound. Not counted: the fixed 264 KiB directory of
+/// inside the slot: the total stays an upper bound. Not counted: the fixed 66 KiB directory of
 /// each column family that holds entries (see [`BucketMap`]).
 const ENTRY_OVERHEAD_BYTES: u64 = 112;
 
