@@ -213,7 +213,7 @@ impl<F: FileSystem> Engine<F> {
     ) -> Result<(u64, TableWriter<F::File>)> {
         let id = self.next_file_id();
         written.push(id);
-        let options = self.inner.options.table_options(task.cf);
+        let options = self.inner.options.table_options(task.cf, task.output_level());
         Ok((id, TableWriter::create(&self.inner.fs, &self.table_path(id), options).await?))
     }
 

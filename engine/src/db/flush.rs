@@ -123,7 +123,7 @@ impl<F: FileSystem> Engine<F> {
         }
         let id = self.next_file_id();
         written.push(id);
-        let options = self.inner.options.table_options(cf);
+        let options = self.inner.options.table_options(cf, 0);
         let mut table = TableWriter::create(&self.inner.fs, &self.table_path(id), options).await?;
         let mut after = None;
         loop {
