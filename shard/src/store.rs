@@ -207,7 +207,7 @@ impl Store {
                 read.value
             }
         };
-        Ok(raw.and_then(|raw| StoredValue::decode(&raw)).filter(|value| !value.is_expired_now()))
+        Ok(live(raw))
     }
 
     /// What the row cache holds for `keys`, read at one timestamp per region (one TSO call and
@@ -224,7 +224,6 @@ impl Store {
             }
         }
         let read_ts_of = |region: &u64| stamps.iter().find(|(stamped, ..)| stamped == region).expect("stamped").1;
-        let live = |raw: Option<Bytes>| raw.and_then(|raw| StoredValue::decode(&raw)).filter(|v| !v.is_expired_now());
         Ok(keys
             .iter()
             .zip(&regions)
@@ -290,6 +289,11 @@ impl Store {
         let options = ScanOptions { limit, keys_only, ..Default::default() };
         Ok(mvcc::scan(&self.engine, &range, read_ts, &options).await?)
     }
+}
+
+/// The value a read returns for what it found: decoded, and `None` once expired.
+fn live(raw: Option<Bytes>) -> Option<StoredValue> {
+    raw.and_then(|raw| StoredValue::decode(&raw)).filter(|value| !value.is_expired_now())
 }
 
 /// Decodes a stored record, hiding expired keys.

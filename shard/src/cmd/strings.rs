@@ -223,11 +223,11 @@ pub async fn cached_gets(core: &Rc<Core>, run: &[KeyedRequest]) -> Vec<Option<Re
     let is_local_get =
         |request: &KeyedRequest| request.owner == core.id && request.spec.name == "get" && request.args.len() == 2;
     let mut replies: Vec<Option<Reply>> = run.iter().map(|_| None).collect();
-    let keys: Vec<&[u8]> = run.iter().filter(|r| is_local_get(r)).map(|r| &r.args[1][..]).collect();
-    if keys.len() < 2 {
+    if run.iter().filter(|r| is_local_get(r)).nth(1).is_none() {
         // One GET gains little here and pays twice on a miss (its read then starts over).
         return replies;
     }
+    let keys: Vec<&[u8]> = run.iter().filter(|r| is_local_get(r)).map(|r| &r.args[1][..]).collect();
     let Ok(reads) = core.store.read_cached(&keys).await else { return replies };
     let mut reads = reads.into_iter();
     for (request, reply) in run.iter().zip(&mut replies) {
