@@ -1,6 +1,6 @@
 //! Model test: random sequences of put / delete / delete-range / flush / compact / reopen on the
-//! engine agree with a `BTreeMap` on every read, forward and backward, with values on both
-//! sides of the value-log threshold.
+//! engine agree with a `BTreeMap` on every read (gets, scans forward and backward, `seek_first`
+//! now and at a snapshot), with values on both sides of the value-log threshold.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -11,7 +11,7 @@ use futures_lite::future::block_on;
 use nokv_engine::compaction::picker::CompactionOptions;
 use nokv_engine::io::mem::{CrashMode, MemFs};
 use nokv_engine::key::Cf;
-use nokv_engine::{Db, Durability, EngineOptions, ReadOptions, WriteBatch};
+use nokv_engine::{Db, Durability, EngineOptions, ReadOptions, Snapshot, WriteBatch};
 use proptest::prelude::*;
 
 const VALUE_THRESHOLD_BYTES: usize = 64;
@@ -26,6 +26,10 @@ enum Op {
     Reopen,
     Get(u16),
     Scan(u16, u16, bool),
+    /// `Engine::seek_first` from the first key to before the second, now and at the snapshot.
+    SeekFirst(u16, u16),
+    /// Takes a snapshot (replacing the last) and remembers the model at it.
+    Snapshot,
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -38,6 +42,8 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         2 => Just(Op::Reopen),
         10 => (0u16..200).prop_map(Op::Get),
         3 => (0u16..200, 0u16..60, any::<bool>()).prop_map(|(k, n, r)| Op::Scan(k, k + n, r)),
+        6 => (0u16..200, 0u16..20).prop_map(|(k, n)| Op::SeekFirst(k, k + n)),
+        1 => Just(Op::Snapshot),
     ]
 }
 
@@ -72,17 +78,22 @@ fn options() -> EngineOptions {
     options
 }
 
+/// What the engine should hold: key to value.
+type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
 struct Harness {
     fs: MemFs,
     db: Db<MemFs>,
-    model: BTreeMap<Vec<u8>, Vec<u8>>,
+    model: Model,
+    /// A snapshot and the model at it (dropped at a reopen).
+    snapshot: Option<(Snapshot, Model)>,
 }
 
 impl Harness {
     async fn new() -> Harness {
         let fs = MemFs::new();
         let db = Db::open(fs.clone(), Path::new("/db"), options()).await.expect("open");
-        Harness { fs, db, model: BTreeMap::new() }
+        Harness { fs, db, model: BTreeMap::new(), snapshot: None }
     }
 
     async fn run(&mut self, op: &Op) {
@@ -103,6 +114,7 @@ impl Harness {
                 self.db.engine().compact_until_idle().await.expect("compact");
             }
             Op::Reopen => {
+                self.snapshot = None;
                 self.fs.crash(CrashMode::ProcessKill);
                 self.db = Db::open(self.fs.clone(), Path::new("/db"), options()).await.expect("reopen");
             }
@@ -111,6 +123,8 @@ impl Harness {
                 assert_eq!(found.as_deref(), self.model.get(&key(*k)).map(|v| v.as_slice()), "get {:?}", key(*k));
             }
             Op::Scan(a, b, reverse) => self.check_scan(key(*a), key(*b), *reverse).await,
+            Op::SeekFirst(a, b) => self.check_seek_first(key(*a), key(*b)).await,
+            Op::Snapshot => self.snapshot = Some((self.db.snapshot(), self.model.clone())),
         }
     }
 
@@ -152,6 +166,18 @@ impl Harness {
             expected.reverse();
         }
         assert_eq!(seen, expected, "scan reverse={reverse}");
+    }
+
+    async fn check_seek_first(&self, target: Vec<u8>, upper: Vec<u8>) {
+        let at_snapshot = self.snapshot.as_ref().map(|(snapshot, model)| (ReadOptions::at(snapshot), model));
+        for (read, model) in [(ReadOptions::new(), &self.model)].into_iter().chain(at_snapshot) {
+            let read = ReadOptions { upper_bound: Some(Bytes::from(upper.clone())), ..read };
+            let found = self.db.engine().seek_first(Cf::Default, &target, &read).await.expect("seek_first");
+            let found = found.map(|(k, v)| (k.to_vec(), v.to_vec()));
+            let expected = model.range(target.clone()..).next().filter(|(k, _)| **k < upper);
+            let expected = expected.map(|(k, v)| (k.clone(), v.clone()));
+            assert_eq!(found, expected, "seek_first {target:?}..{upper:?} at {:?}", read.snapshot);
+        }
     }
 
     async fn check_everything(&self) {
@@ -246,5 +272,45 @@ fn snapshot_reads_ignore_later_writes() {
         let old = harness.db.engine().get(Cf::Default, b"a", &ReadOptions::at(&snapshot)).await.expect("get");
         assert_eq!(old.as_deref(), Some(&b"1"[..]));
         assert_eq!(harness.db.get(b"a").await.expect("get").as_deref(), Some(&b"2"[..]));
+    });
+}
+
+#[test]
+fn seek_first_finds_keys_across_the_files_of_a_level() {
+    block_on(async {
+        let db = Db::open(MemFs::new(), Path::new("/db"), options()).await.expect("open");
+        let mut model = Model::new();
+        for index in 0..3000u16 {
+            let (k, v) = (key(index), value(48, index as u8));
+            db.put(&k, &v, Durability::Written).await.expect("put");
+            model.insert(k, v);
+        }
+        db.flush().await.expect("flush");
+        db.engine().compact_until_idle().await.expect("compact");
+        let old = (db.snapshot(), model.clone());
+        // Newer versions and deletes of every third key, some left in the memtable.
+        for index in (0..3000u16).step_by(3) {
+            if index % 2 == 0 {
+                db.delete(&key(index), Durability::Written).await.expect("delete");
+                model.remove(&key(index));
+            } else {
+                let v = value(48, index as u8 ^ 0x55);
+                db.put(&key(index), &v, Durability::Written).await.expect("put");
+                model.insert(key(index), v);
+            }
+            if index == 1500 {
+                db.flush().await.expect("flush");
+            }
+        }
+        let levels = &db.engine().level_summary()[Cf::Default.index()].1;
+        assert!(levels.iter().skip(1).any(|(files, _)| *files > 2), "a level of several files: {levels:?}");
+        for (read, model) in [(ReadOptions::new(), &model), (ReadOptions::at(&old.0), &old.1)] {
+            for index in 0..3000u16 {
+                let target = key(index);
+                let found = db.engine().seek_first(Cf::Default, &target, &read).await.expect("seek_first");
+                let expected = model.range(target.clone()..).next().map(|(k, v)| (k.clone(), v.clone()));
+                assert_eq!(found.map(|(k, v)| (k.to_vec(), v.to_vec())), expected, "from {target:?}");
+            }
+        }
     });
 }

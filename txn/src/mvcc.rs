@@ -141,8 +141,7 @@ pub async fn get_point<F: FileSystem>(
         check_lock(&Lock::decode(encoded)?, user_key, read_ts, options)?;
     }
     let lock_seen = lock.is_some();
-    let mut versions = version_iterator(engine, &data_key, &read);
-    let value = match visible_write(&mut versions, &data_key, read_ts, false).await? {
+    let value = match newest_visible_write(engine, &data_key, read_ts, &read).await? {
         Some(write) => load_value(engine, &read, &data_key, write).await?,
         None => None,
     };
@@ -156,16 +155,48 @@ fn check_lock(lock: &Lock, user_key: &[u8], read_ts: TimeStamp, options: &MvccRe
     Ok(())
 }
 
-/// A Write CF iterator bounded to the versions of one data key.
-fn version_iterator<F: FileSystem>(engine: &Engine<F>, data_key: &[u8], read: &ReadOptions) -> DbIterator<F> {
+/// Read options bounded to the Write CF versions of one data key.
+fn version_bounds(data_key: &[u8], read: &ReadOptions) -> ReadOptions {
     let data_key = Bytes::copy_from_slice(data_key);
-    let bounded = ReadOptions {
+    ReadOptions {
         upper_bound: Some(Bytes::from(keys::after_versions(&data_key))),
         lower_bound: Some(data_key.clone()),
         prefix: Some(data_key),
         ..read.clone()
+    }
+}
+
+/// A Write CF iterator bounded to the versions of one data key.
+fn version_iterator<F: FileSystem>(engine: &Engine<F>, data_key: &[u8], read: &ReadOptions) -> DbIterator<F> {
+    engine.iter(Cf::Write, &version_bounds(data_key, read))
+}
+
+/// [`visible_write`] for a point read. The newest version at or below `read_ts` is nearly always
+/// a Put or Delete, which [`Engine::seek_first`] finds without building an iterator; a Lock or
+/// Rollback record there means stepping past it, with an iterator.
+async fn newest_visible_write<F: FileSystem>(
+    engine: &Engine<F>,
+    data_key: &[u8],
+    read_ts: TimeStamp,
+    read: &ReadOptions,
+) -> Result<Option<Write>> {
+    let bounded = version_bounds(data_key, read);
+    let Some((found_key, value)) = engine.seek_first(Cf::Write, &keys::with_ts(data_key, read_ts), &bounded).await?
+    else {
+        return Ok(None);
     };
-    engine.iter(Cf::Write, &bounded)
+    if keys::split_ts(&found_key)?.0 != data_key {
+        return Ok(None);
+    }
+    let write = Write::decode(&value)?;
+    match write.write_type {
+        WriteType::Put => Ok(Some(write)),
+        WriteType::Delete => Ok(None),
+        WriteType::Lock | WriteType::Rollback => {
+            let mut versions = engine.iter(Cf::Write, &bounded);
+            visible_write(&mut versions, data_key, read_ts, false).await
+        }
+    }
 }
 
 /// The newest Put or Delete of `data_key` with `commit_ts <= read_ts`, skipping Lock and

@@ -1,4 +1,4 @@
-//! Reads: point gets and iterators at a snapshot.
+//! Reads: point gets, first-entry seeks and iterators at a snapshot.
 //!
 //! A read captures the current memtables and version (reference-counted, so flushes and
 //! compactions that finish meanwhile do not pull files from under it), gathers the range
@@ -14,7 +14,7 @@ use super::level_iter::{LevelIterator, SourceIterator};
 use super::{Engine, Snapshot};
 use crate::cache::value_key;
 use crate::error::{Error, Result};
-use crate::io::FileSystem;
+use crate::io::{File, FileSystem};
 use crate::iter::InternalIterator;
 use crate::key::{self, Cf, MAX_SEQ, Seq, ValueKind};
 use crate::memtable::MemTable;
@@ -23,7 +23,7 @@ use crate::range_del::{RangeTombstone, TombstoneSet};
 use crate::sst::Table;
 use crate::sst::filter::KeyPrefix;
 use crate::sync::join_all;
-use crate::version::Version;
+use crate::version::{FileMeta, Version};
 use crate::vlog::{ValueLog, ValuePointer};
 
 /// Options of one read.
@@ -133,6 +133,69 @@ impl<F: FileSystem> Engine<F> {
         Ok(value)
     }
 
+    /// The first live entry at or after user key `target` within the options' upper bound, as
+    /// an iterator sought to `target` would show it: `(user key, value)`.
+    ///
+    /// Made for point reads of one versioned key (MVCC's newest version at or below a
+    /// timestamp): it asks each source for its first visible entry at or after `target`, without
+    /// building a merging iterator, and takes the smallest. When that entry is a tombstone or
+    /// covered by a range tombstone, the answer lies further on, and an iterator finds it.
+    pub async fn seek_first(&self, cf: Cf, target: &[u8], options: &ReadOptions) -> Result<Option<(Bytes, Bytes)>> {
+        let snapshot = self.snapshot();
+        let seq = options.snapshot.unwrap_or(snapshot.seq());
+        let view = self.read_view(cf);
+        let upper = options.upper_bound.as_deref();
+        let prefix = options.prefix.clone().map(KeyPrefix::new);
+        let mut best: Option<Candidate> = None;
+        for memtable in &view.memtables {
+            if let Some((user_key, found_seq, kind, value)) =
+                memtable.first_visible_from(cf, target, seq, upper, prefix.as_ref())
+            {
+                offer(&mut best, Candidate { user_key, seq: found_seq, kind, value });
+            }
+        }
+        let seek = key::seek_key(target, seq);
+        let starts_below_upper = |file: &&Rc<FileMeta>| upper.is_none_or(|upper| key::user_key(&file.smallest) < upper);
+        let mut level_start = 0;
+        for (level, files) in view.version.levels(cf).iter().enumerate() {
+            let tables = &view.tables[level_start..level_start + files.len()];
+            level_start += files.len();
+            if level == 0 {
+                // L0 files overlap: ask each whose range meets the read's.
+                for (file, table) in files.iter().zip(tables) {
+                    if key::user_key(&file.largest) >= target && starts_below_upper(&file) {
+                        let found = first_in_table(table, &seek, seq, upper, prefix.as_ref(), options.fill_cache);
+                        if let Some(candidate) = found.await? {
+                            offer(&mut best, candidate);
+                        }
+                    }
+                }
+                continue;
+            }
+            // Deeper levels are sorted and disjoint: the first file with an entry in the range
+            // holds the level's smallest.
+            let first = files.partition_point(|f| key::user_key(&f.largest) < target);
+            for (file, table) in files[first..].iter().take_while(starts_below_upper).zip(&tables[first..]) {
+                debug_assert_eq!(table.file_id(), file.id);
+                let found = first_in_table(table, &seek, seq, upper, prefix.as_ref(), options.fill_cache);
+                if let Some(candidate) = found.await? {
+                    offer(&mut best, candidate);
+                    break;
+                }
+            }
+        }
+        let Some(best) = best else { return Ok(None) };
+        let covered =
+            !view.tombstones.is_empty() && TombstoneSet::new(view.tombstones, seq).covers(&best.user_key, best.seq);
+        if best.kind == ValueKind::Delete || covered {
+            let mut iter = self.iter(cf, &ReadOptions { snapshot: Some(seq), ..options.clone() });
+            iter.seek(target).await?;
+            return Ok(iter.current.take());
+        }
+        let value = self.candidate_value(&best, options.fill_cache).await?;
+        Ok(Some((best.user_key, value)))
+    }
+
     /// An iterator over `cf` at the options' snapshot and bounds. It starts unpositioned.
     pub fn iter(&self, cf: Cf, options: &ReadOptions) -> DbIterator<F> {
         let snapshot = self.snapshot();
@@ -204,6 +267,38 @@ async fn find_newest<F: FileSystem>(
         }
     }
     Ok(None)
+}
+
+/// Keeps the smaller of two sources' first entries: the smaller user key, or of one user key the
+/// newer version.
+fn offer(best: &mut Option<Candidate>, candidate: Candidate) {
+    let better = best.as_ref().is_none_or(|best| {
+        (candidate.user_key.as_ref(), std::cmp::Reverse(candidate.seq))
+            < (best.user_key.as_ref(), std::cmp::Reverse(best.seq))
+    });
+    if better {
+        *best = Some(candidate);
+    }
+}
+
+/// A table's first entry at or after `seek` visible at `seq` and below `upper`, unless its
+/// filter rules out `prefix`.
+async fn first_in_table<T: File>(
+    table: &Table<T>,
+    seek: &[u8],
+    seq: Seq,
+    upper: Option<&[u8]>,
+    prefix: Option<&KeyPrefix>,
+    fill_cache: bool,
+) -> Result<Option<Candidate>> {
+    if let Some(prefix) = prefix
+        && !table.may_contain_prefix(prefix).await?
+    {
+        return Ok(None);
+    }
+    let Some((found, value)) = table.first_visible_from(seek, seq, upper, fill_cache).await? else { return Ok(None) };
+    let parsed = key::parse_internal(&found).ok_or_else(bad_key)?;
+    Ok(Some(Candidate { user_key: Bytes::copy_from_slice(parsed.user_key), seq: parsed.seq, kind: parsed.kind, value }))
 }
 
 /// Tables that may hold `key`, newest first: overlapping L0 files, then one file per level.

@@ -174,6 +174,34 @@ impl MemTable {
         (parsed.user_key == user_key).then(|| (parsed.seq, parsed.kind, value.clone()))
     }
 
+    /// The first entry at or after user key `target` that is visible at `snapshot`, if its user
+    /// key is below `upper`: `(user key, seq, kind, value)`. Skips the memtable at once when its
+    /// filter rules out `prefix`.
+    pub fn first_visible_from(
+        &self,
+        cf: Cf,
+        target: &[u8],
+        snapshot: Seq,
+        upper: Option<&[u8]>,
+        prefix: Option<&KeyPrefix>,
+    ) -> Option<(Bytes, Seq, ValueKind, Bytes)> {
+        let table = self.cfs[cf.index()].borrow();
+        if prefix.is_some_and(|prefix| !table.filter.may_contain_prefix(prefix)) {
+            return None;
+        }
+        let seek = InternalKey::seek(target, snapshot);
+        for (found, value) in table.entries.iter_from(Bound::Included(&seek)) {
+            let parsed = key::parse_internal(found.as_slice()).expect("memtable keys are well formed");
+            if upper.is_some_and(|upper| parsed.user_key >= upper) {
+                return None;
+            }
+            if parsed.seq <= snapshot {
+                return Some((Bytes::copy_from_slice(parsed.user_key), parsed.seq, parsed.kind, value.clone()));
+            }
+        }
+        None
+    }
+
     /// False only when the column family holds no key that is `prefix` followed by its
     /// `filter_prefix_suffix_bytes` (see [`KeyFilter::may_contain_prefix`]): a read bounded to
     /// such keys may skip this memtable.

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::cache::{Caches, MetaBlock};
 use crate::error::{Error, Result};
 use crate::io::{self, File, IO_ALIGN};
-use crate::key::{self, ValueKind};
+use crate::key::{self, Seq, ValueKind};
 
 use super::block::Block;
 use super::filter::{BloomFilter, KeyPrefix};
@@ -118,6 +118,34 @@ impl<F: File> Table<F> {
         iter.seek(target)?;
         if iter.is_valid() && key::user_key(iter.key()) == user_key {
             return Ok(Some((iter.key().to_vec(), iter.value_bytes())));
+        }
+        Ok(None)
+    }
+
+    /// The first entry at or after `target` (an internal seek key) whose sequence number is at
+    /// or below `snapshot`, if its user key is below `upper`: `(internal key, value)`. Steps
+    /// into the following blocks when the target's block holds none.
+    pub(crate) async fn first_visible_from(
+        &self,
+        target: &[u8],
+        snapshot: Seq,
+        upper: Option<&[u8]>,
+        fill_cache: bool,
+    ) -> Result<Option<(Vec<u8>, Bytes)>> {
+        let index = self.index().await?;
+        for block_index in index.find_block(target)..index.len() {
+            let mut iter = self.read_data_block(index.handle(block_index), fill_cache).await?.iter(DATA_BLOCK);
+            iter.seek(target)?;
+            while iter.is_valid() {
+                let parsed = key::parse_internal(iter.key()).ok_or_else(|| Error::corruption(DATA_BLOCK, "bad key"))?;
+                if upper.is_some_and(|upper| parsed.user_key >= upper) {
+                    return Ok(None);
+                }
+                if parsed.seq <= snapshot {
+                    return Ok(Some((iter.key().to_vec(), iter.value_bytes())));
+                }
+                iter.next_entry()?;
+            }
         }
         Ok(None)
     }
