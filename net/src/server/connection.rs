@@ -1,6 +1,7 @@
 //! One client's task: read, process, write, until something closes the connection.
 //!
-//! A read waits for bytes, the close signal, or the live `timeout` (idle clients close). The
+//! A read waits for bytes, the close signal, or the live `timeout` (idle clients close, see
+//! `server/idle.rs`). The
 //! buffered requests are processed in rounds: a round ends when the output reaches the write
 //! threshold (see `server/output.rs`), its replies are written, and the next round runs before
 //! the next read, so a client that does not read holds at most one round's output and stops
@@ -21,7 +22,6 @@ use super::output::Verdict;
 use super::readiness::Registration;
 use super::registry::{BufferUsage, ClientInfo};
 use super::session::{Flow, Session};
-use super::settings::LiveSettings;
 use super::signal::{CloseLevel, CloseSignal};
 use super::{ClientSlot, Shared};
 use crate::handler::{ConnectionState, Handler};
@@ -32,8 +32,6 @@ const MAX_READ_BYTES: usize = 1024 * 1024;
 const IDLE_BUFFER_MAX_CHUNKS: usize = 4;
 /// An output buffer larger than this is given back once written.
 const IDLE_OUTPUT_MAX_BYTES: usize = 1024 * 1024;
-/// How often a waiting read re-reads the live `timeout`.
-const IDLE_RECHECK: Duration = Duration::from_secs(1);
 
 /// Serves one accepted client until it closes; `_slot` holds its place under `maxclients`.
 pub(crate) async fn run<H: Handler + 'static>(
@@ -174,7 +172,7 @@ async fn read_some<H>(
 ) -> io::Result<Option<usize>> {
     // A large request in progress is read in larger pieces, up to MAX_READ_BYTES.
     let want_bytes = chunk_bytes.max(input.len().min(MAX_READ_BYTES));
-    let stop = future::or(signal.reached(CloseLevel::Graceful), idle_expired(&shared.settings, idle_since));
+    let stop = future::or(signal.reached(CloseLevel::Graceful), idle_expired(shared, idle_since));
     let read = future::or(async { Some(socket.read(input, want_bytes).await) }, async {
         stop.await;
         None
@@ -184,20 +182,16 @@ async fn read_some<H>(
     Ok((read_bytes > 0).then_some(read_bytes))
 }
 
-/// Completes once the client has been idle longer than the live `timeout` (re-read every
-/// [`IDLE_RECHECK`], so CONFIG SET timeout reaches waiting connections).
-async fn idle_expired(settings: &LiveSettings, idle_since: Instant) {
+/// Completes once the client has been idle longer than the live `timeout`, checked at each of
+/// the core's idle ticks (see `server/idle.rs`), so CONFIG SET timeout reaches waiting
+/// connections.
+async fn idle_expired<H>(shared: &Shared<H>, idle_since: Instant) {
     loop {
-        let timeout_secs = settings.timeout_secs();
-        let mut wait = IDLE_RECHECK;
-        if timeout_secs > 0 {
-            let deadline = idle_since + Duration::from_secs(timeout_secs);
-            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|left| !left.is_zero()) else {
-                return;
-            };
-            wait = wait.min(left);
+        let timeout_secs = shared.settings.timeout_secs();
+        if timeout_secs > 0 && idle_since.elapsed() >= Duration::from_secs(timeout_secs) {
+            return;
         }
-        glommio::timer::sleep(wait).await;
+        shared.idle_ticks.next_tick().await;
     }
 }
 
@@ -224,7 +218,7 @@ async fn write_replies<H: Handler>(
     let mut written = 0;
     // Each write accepts at least one byte or fails, so `out.len()` bounds the iterations.
     while written < out.len() {
-        if session.output.check(out.len() - written, Instant::now()) == Verdict::Over {
+        if session.output.check(out.len() - written, Instant::now) == Verdict::Over {
             session.close_for_output_limit(out);
             return Ok(false);
         }
@@ -254,7 +248,7 @@ async fn write_replies<H: Handler>(
             }
         }
     }
-    session.output.check(0, Instant::now());
+    session.output.check(0, Instant::now);
     shared.stats.output(written);
     Ok(true)
 }

@@ -35,6 +35,7 @@
 
 mod config;
 mod connection;
+mod idle;
 mod output;
 mod readiness;
 mod registry;
@@ -56,6 +57,7 @@ use glommio::net::{TcpListener, TcpStream};
 use glommio::sync::Gate;
 
 pub use self::config::ServerConfig;
+use self::idle::IdleTicks;
 pub use self::output::{DEFAULT_WRITE_THRESHOLD_BYTES, OutputBufferLimit};
 use self::readiness::Readiness;
 pub use self::registry::{
@@ -86,6 +88,8 @@ pub(crate) struct Shared<H> {
     /// Read readiness of this core's sockets; `None` where the kernel cannot set up the ring,
     /// and connections then wait through glommio.
     pub(crate) readiness: Option<Rc<Readiness>>,
+    /// Wakes the connections waiting for a request to check their idle time.
+    pub(crate) idle_ticks: Rc<IdleTicks>,
 }
 
 /// One core's RESP server.
@@ -161,8 +165,13 @@ impl<H: Handler + 'static> Server<H> {
             .ok();
         // Dropping the handle at the end of `serve` stops the driver.
         let _driver = readiness.clone().map(|readiness| glommio::spawn_local(readiness.drive()));
+        let idle_ticks = Rc::new(IdleTicks::default());
+        let settings = self.settings.clone();
+        let ticks = idle_ticks.clone();
+        let _ticker = glommio::spawn_local(async move { ticks.drive(settings).await });
         let shared = Rc::new(Shared {
             readiness,
+            idle_ticks,
             config: self.config.clone(),
             handler: self.handler.clone(),
             table: self.table.clone(),

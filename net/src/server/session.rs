@@ -168,7 +168,7 @@ impl<H: Handler> Session<H> {
         if self.conn.kill_requested {
             return None;
         }
-        if self.output.check(out.len(), Instant::now()) == Verdict::Over {
+        if self.output.check(out.len(), Instant::now) == Verdict::Over {
             self.close_for_output_limit(out);
             return Some(Flow::Close);
         }

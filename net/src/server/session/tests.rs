@@ -73,6 +73,7 @@ fn session(handler: Recorder) -> (Session<Recorder>, Rc<Shared<Recorder>>) {
         client_count: Arc::new(AtomicUsize::new(0)),
         settings: Arc::new(LiveSettings::new(&ServerConfig::default())),
         readiness: None,
+        idle_ticks: Rc::default(),
     });
     (Session::new(shared.clone(), ConnectionState::new(1)), shared)
 }
