@@ -15,6 +15,7 @@
 //! Single-threaded (`Rc`/`RefCell`) and runtime-agnostic: waiting uses the task's `Waker`.
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::hash::BuildHasher;
@@ -44,15 +45,51 @@ struct State {
     /// Hashes keys into slots; one seed for the life of the latches.
     slot_hasher: foldhash::fast::RandomState,
     /// The queue of every slot some command waits for or holds (never empty).
-    queues: FastMap<u64, VecDeque<u64>>,
+    queues: FastMap<u64, Queue>,
     /// Wakers of commands that polled while not at the front of all their queues.
     wakers: FastMap<u64, Waker>,
     next_id: u64,
 }
 
+/// The command ids queued on one slot, oldest first. Nearly every slot has one command (its
+/// holder), which is kept inline: taking and releasing an uncontended latch allocates nothing.
+enum Queue {
+    One(u64),
+    Many(VecDeque<u64>),
+}
+
+impl Queue {
+    fn front(&self) -> u64 {
+        match self {
+            Queue::One(id) => *id,
+            Queue::Many(ids) => *ids.front().expect("a queue is never empty"),
+        }
+    }
+
+    fn push_back(&mut self, id: u64) {
+        match self {
+            Queue::One(first) => *self = Queue::Many(VecDeque::from([*first, id])),
+            Queue::Many(ids) => ids.push_back(id),
+        }
+    }
+
+    /// Removes `id`; false when the queue is left empty.
+    fn remove(&mut self, id: u64) -> bool {
+        match self {
+            Queue::One(only) => *only != id,
+            Queue::Many(ids) => {
+                if let Some(position) = ids.iter().position(|&queued| queued == id) {
+                    ids.remove(position);
+                }
+                !ids.is_empty()
+            }
+        }
+    }
+}
+
 impl State {
     fn holds_all(&self, id: u64, slots: &[u64]) -> bool {
-        slots.iter().all(|slot| self.queues.get(slot).and_then(VecDeque::front) == Some(&id))
+        slots.iter().all(|slot| self.queues.get(slot).map(Queue::front) == Some(id))
     }
 
     /// Removes `id` from its queues; returns the wakers of the commands now at their fronts
@@ -61,21 +98,17 @@ impl State {
         let mut woken = Vec::new();
         for slot in slots {
             let Some(queue) = self.queues.get_mut(slot) else { continue };
-            if let Some(position) = queue.iter().position(|&queued| queued == id) {
-                queue.remove(position);
+            if !queue.remove(id) {
+                self.queues.remove(slot);
+                continue;
             }
-            match queue.front() {
-                None => {
-                    self.queues.remove(slot);
-                }
-                Some(front) => {
-                    if let Some(waker) = self.wakers.remove(front) {
-                        woken.push(waker);
-                    }
-                }
+            if let Some(waker) = self.wakers.remove(&queue.front()) {
+                woken.push(waker);
             }
         }
-        self.wakers.remove(&id);
+        if !self.wakers.is_empty() {
+            self.wakers.remove(&id);
+        }
         woken
     }
 }
@@ -93,26 +126,41 @@ impl Latches {
         let mut state = self.state.borrow_mut();
         let id = state.next_id;
         state.next_id += 1;
-        for &slot in &slots {
-            state.queues.entry(slot).or_default().push_back(id);
+        for &slot in slots.as_slice() {
+            match state.queues.entry(slot) {
+                Entry::Occupied(mut queue) => queue.get_mut().push_back(id),
+                Entry::Vacant(vacant) => {
+                    vacant.insert(Queue::One(id));
+                }
+            }
         }
         drop(state);
         LatchAcquire { pending: Some(LatchGuard { latches: self.clone(), id, slots }) }
     }
 
     /// The sorted, deduplicated slots of `keys`.
-    fn slots_of(&self, keys: &[Bytes]) -> Vec<u64> {
+    fn slots_of(&self, keys: &[Bytes]) -> Slots {
         let state = self.state.borrow();
+        if let [key] = keys {
+            return Slots::One([state.slot_hasher.hash_one(key)]);
+        }
         let mut slots: Vec<u64> = keys.iter().map(|key| state.slot_hasher.hash_one(key)).collect();
         slots.sort_unstable();
         slots.dedup();
-        slots
+        Slots::Many(slots)
     }
 
     /// Commands queued or holding latches (for tests and statistics).
     pub fn queued_commands(&self) -> usize {
         let state = self.state.borrow();
-        let mut ids: Vec<u64> = state.queues.values().flatten().copied().collect();
+        let mut ids: Vec<u64> = state
+            .queues
+            .values()
+            .flat_map(|queue| match queue {
+                Queue::One(id) => vec![*id],
+                Queue::Many(ids) => ids.iter().copied().collect(),
+            })
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids.len()
@@ -139,7 +187,7 @@ impl Future for LatchAcquire {
         let guard = self.pending.as_ref().expect("LatchAcquire polled after completion");
         let ready = {
             let mut state = guard.latches.state.borrow_mut();
-            let ready = state.holds_all(guard.id, &guard.slots);
+            let ready = state.holds_all(guard.id, guard.slots.as_slice());
             if !ready {
                 state.wakers.insert(guard.id, cx.waker().clone());
             }
@@ -157,7 +205,23 @@ impl Future for LatchAcquire {
 pub struct LatchGuard {
     latches: Latches,
     id: u64,
-    slots: Vec<u64>,
+    slots: Slots,
+}
+
+/// A command's slots: one inline (a single-key command allocates nothing), or several sorted.
+#[derive(Debug)]
+enum Slots {
+    One([u64; 1]),
+    Many(Vec<u64>),
+}
+
+impl Slots {
+    fn as_slice(&self) -> &[u64] {
+        match self {
+            Slots::One(slot) => slot,
+            Slots::Many(slots) => slots,
+        }
+    }
 }
 
 impl std::fmt::Debug for LatchGuard {
@@ -168,7 +232,7 @@ impl std::fmt::Debug for LatchGuard {
 
 impl Drop for LatchGuard {
     fn drop(&mut self) {
-        let woken = self.latches.state.borrow_mut().release(self.id, &self.slots);
+        let woken = self.latches.state.borrow_mut().release(self.id, self.slots.as_slice());
         woken.into_iter().for_each(Waker::wake);
     }
 }

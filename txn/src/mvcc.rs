@@ -309,7 +309,8 @@ pub fn one_pc(mutations: &[Mutation], start_ts: TimeStamp, commit_ts: TimeStamp)
     assert!(commit_ts > start_ts, "a 1PC commit_ts is above its start_ts");
     let mut batch = WriteBatch::new();
     for mutation in mutations {
-        let data_key = keys::data_key(mutation.key());
+        // Sized for the timestamp suffix: the Write CF key is this buffer, extended.
+        let mut data_key = keys::data_key(mutation.key());
         let write = match mutation {
             Mutation::Put(_, value) if value.len() <= SHORT_VALUE_MAX_LEN => {
                 Write::new(WriteType::Put, start_ts, Some(value.clone()))
@@ -321,7 +322,8 @@ pub fn one_pc(mutations: &[Mutation], start_ts: TimeStamp, commit_ts: TimeStamp)
             Mutation::Delete(_) => Write::new(WriteType::Delete, start_ts, None),
             Mutation::Lock(_) => Write::new(WriteType::Lock, start_ts, None),
         };
-        batch.put(Cf::Write, keys::with_ts(&data_key, commit_ts), write.encode());
+        keys::append_ts(&mut data_key, commit_ts);
+        batch.put(Cf::Write, data_key, write.encode());
     }
     batch
 }

@@ -236,9 +236,9 @@ impl RowCache {
         self.epoch.set(self.epoch.get() + 1);
         let Some(rows) = &self.rows else { return };
         let mut rows = rows.borrow_mut();
-        for op in batch.ops() {
+        for (index, op) in batch.ops().iter().enumerate() {
             match op {
-                WriteOp::Put { cf: Cf::Write, key, value } => self.observe_write(&mut rows, batch, key, value),
+                WriteOp::Put { cf: Cf::Write, key, value } => self.observe_write(&mut rows, batch, index, key, value),
                 WriteOp::Put { cf: Cf::Lock, key, .. }
                 | WriteOp::Delete { cf: Cf::Lock | Cf::Write, key }
                 | WriteOp::Delete { cf: Cf::Default, key } => drop_row(&mut rows, key),
@@ -248,7 +248,8 @@ impl RowCache {
         }
     }
 
-    fn observe_write(&self, rows: &mut Rows, batch: &WriteBatch, key: &[u8], value: &[u8]) {
+    /// `at`: the Write CF op's place in the batch.
+    fn observe_write(&self, rows: &mut Rows, batch: &WriteBatch, at: usize, key: &[u8], value: &[u8]) {
         let (Ok((data_key, commit_ts)), Ok(write)) = (keys::split_ts(key), Write::decode(value)) else {
             drop_row(rows, key);
             return;
@@ -258,7 +259,7 @@ impl RowCache {
         let value = match write.write_type {
             WriteType::Lock | WriteType::Rollback => return,
             WriteType::Delete => None,
-            WriteType::Put => match write.short_value.or_else(|| default_value(batch, data_key, write.start_ts)) {
+            WriteType::Put => match write.short_value.or_else(|| default_value(batch, at, data_key, write.start_ts)) {
                 Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(SmallBytes::copy_from(&value)),
                 _ => {
                     rows.remove(&user_key);
@@ -305,10 +306,15 @@ fn user_key_of(data_key: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// The Default CF value a Put record at `start_ts` points to, if the batch carries it.
-fn default_value(batch: &WriteBatch, data_key: &[u8], start_ts: TimeStamp) -> Option<Bytes> {
+/// The Default CF value a Put record at `start_ts` points to, if the batch carries it. A 1PC
+/// batch puts a value just before its Write CF record (op `index`), so that op is tried first:
+/// a merged raft entry holds hundreds of writes, and searching the whole batch for each was
+/// quadratic.
+fn default_value(batch: &WriteBatch, index: usize, data_key: &[u8], start_ts: TimeStamp) -> Option<Bytes> {
     let wanted = keys::with_ts(data_key, start_ts);
-    batch.ops().iter().find_map(|op| match op {
+    let ops = batch.ops();
+    let previous = index.checked_sub(1).and_then(|previous| ops.get(previous));
+    previous.into_iter().chain(ops).find_map(|op| match op {
         WriteOp::Put { cf: Cf::Default, key, value } if key.as_ref() == wanted.as_slice() => Some(value.clone()),
         _ => None,
     })
