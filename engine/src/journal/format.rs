@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use crate::codec::{self, Reader};
+use crate::codec::{self, Lz4Gate, Reader};
 use crate::error::{Error, Result};
 use crate::io::IO_ALIGN;
 
@@ -144,9 +144,9 @@ pub fn check_segment_header(bytes: &[u8], expected_seq: u64) -> Result<()> {
     Ok(())
 }
 
-/// Appends one framed record; compresses the payload with lz4 when allowed and it pays.
-/// Returns the framed length.
-pub fn frame_record(out: &mut Vec<u8>, record_type: RecordType, payload: &[u8], allow_lz4: bool) -> usize {
+/// Appends one framed record; compresses the payload with lz4 when given a gate that lets it
+/// try and it pays. Returns the framed length.
+pub fn frame_record(out: &mut Vec<u8>, record_type: RecordType, payload: &[u8], lz4: Option<&Lz4Gate>) -> usize {
     let start = out.len();
     codec::put_u32(out, 0); // crc, set last
     codec::put_u32(out, 0); // stored length, set once known
@@ -155,8 +155,8 @@ pub fn frame_record(out: &mut Vec<u8>, record_type: RecordType, payload: &[u8], 
     let body = out.len();
     // Compressed only when it saves more than an eighth.
     let under_seven_eighths = payload.len() - payload.len() / 8 - 1;
-    let compressed =
-        allow_lz4 && payload.len() >= COMPRESSION_MIN_BYTES && codec::append_lz4(out, payload, under_seven_eighths);
+    let compressed = payload.len() >= COMPRESSION_MIN_BYTES
+        && lz4.is_some_and(|gate| gate.try_compress(|| codec::append_lz4(out, payload, under_seven_eighths)));
     if compressed {
         out[body - 1] = FLAG_LZ4;
     } else {
@@ -378,7 +378,7 @@ mod tests {
         let large = encode_entries(9, 10, [(2u64, &[7u8; 10_000][..])].into_iter()).0;
         for (payload, expect_flags) in [(small, 0u8), (large, FLAG_LZ4)] {
             let mut buf = Vec::new();
-            let framed = frame_record(&mut buf, RecordType::State, &payload, true);
+            let framed = frame_record(&mut buf, RecordType::State, &payload, Some(&Lz4Gate::default()));
             let Frame::Record { record_type, flags, stored, framed_len } = read_frame(&buf, 0).expect("frame") else {
                 panic!("expected a record");
             };
@@ -390,7 +390,7 @@ mod tests {
     #[test]
     fn damaged_frames_are_corruption_and_zeros_are_padding() {
         let mut buf = Vec::new();
-        frame_record(&mut buf, RecordType::Compact, &encode_compact(1, 2), true);
+        frame_record(&mut buf, RecordType::Compact, &encode_compact(1, 2), Some(&Lz4Gate::default()));
         assert!(matches!(read_frame(&[0u8; 40], 0), Ok(Frame::Padding)));
         assert!(read_frame(&buf[..buf.len() - 1], 0).is_err());
         buf[RECORD_HEADER_BYTES] ^= 0x10;

@@ -117,6 +117,7 @@ use format::SEGMENT_HEADER_BYTES;
 use index::{JournalIndex, RecordLocation};
 use writer::WriterState;
 
+use crate::codec::Lz4Gate;
 use crate::error::{Error, Result};
 use crate::io::{self, File, FileSystem, OpenMode};
 
@@ -177,6 +178,8 @@ pub struct Journal<F: FileSystem> {
     queue: RefCell<CommitQueue>,
     cache: RefCell<RecordCache>,
     stats: Cell<JournalStats>,
+    /// Decides which records lz4 is tried on.
+    lz4: Lz4Gate,
 }
 
 impl<F: FileSystem> fmt::Debug for Journal<F> {
@@ -230,6 +233,7 @@ impl<F: FileSystem> Journal<F> {
             segments: RefCell::new(recovery.segments),
             queue: RefCell::new(CommitQueue::default()),
             stats: Cell::new(JournalStats::default()),
+            lz4: Lz4Gate::default(),
         })
     }
 

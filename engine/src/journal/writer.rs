@@ -15,7 +15,7 @@ use super::commit::{CommitQueue, Member, Slot, SlotSignal, duplicate_error};
 use super::format::{self, RecordBody, RecordType, SEGMENT_HEADER_BYTES};
 use super::index::RecordLocation;
 use super::{Journal, list_segments};
-use crate::codec;
+use crate::codec::{self, Lz4Gate};
 use crate::error::{Error, Result};
 use crate::io::{self, File, FileSystem, OpenMode};
 
@@ -129,28 +129,29 @@ struct EncodedRecord {
 }
 
 /// Encodes the records of one batch; the batch header goes in front once the count is known.
-struct BatchEncoder {
+struct BatchEncoder<'a> {
     records_buffer: Vec<u8>,
     records: Vec<EncodedRecord>,
-    allow_lz4: bool,
+    /// The journal's gate when records may be compressed.
+    lz4: Option<&'a Lz4Gate>,
 }
 
-impl BatchEncoder {
+impl<'a> BatchEncoder<'a> {
     /// An encoder whose buffer is sized for `items` (more records may follow, e.g. compactions),
     /// with room for compressing the largest of them in place.
-    fn new<'a>(allow_lz4: bool, items: impl Iterator<Item = &'a Item>) -> BatchEncoder {
+    fn new<'i>(lz4: Option<&'a Lz4Gate>, items: impl Iterator<Item = &'i Item>) -> BatchEncoder<'a> {
         let (count, bound_bytes, largest) = items.fold((0, 0, 0), |(count, bytes, largest), item| {
             let payload = item.payload_bound_bytes();
             (count + 1, bytes + format::RECORD_HEADER_BYTES + payload, largest.max(payload))
         });
-        let bound_bytes = bound_bytes + if allow_lz4 { codec::lz4_headroom(largest) } else { 0 };
-        BatchEncoder { records_buffer: Vec::with_capacity(bound_bytes), records: Vec::with_capacity(count), allow_lz4 }
+        let bound_bytes = bound_bytes + if lz4.is_some() { codec::lz4_headroom(largest) } else { 0 };
+        BatchEncoder { records_buffer: Vec::with_capacity(bound_bytes), records: Vec::with_capacity(count), lz4 }
     }
 
     fn push(&mut self, item: &Item) {
         let (record_type, payload, body) = encode_item(item);
         let offset_in_batch = self.records_buffer.len();
-        let framed_len = format::frame_record(&mut self.records_buffer, record_type, &payload, self.allow_lz4);
+        let framed_len = format::frame_record(&mut self.records_buffer, record_type, &payload, self.lz4);
         let entries_payload = (record_type == RecordType::Entries).then(|| Bytes::from(payload));
         self.records.push(EncodedRecord { body, offset_in_batch, framed_len, entries_payload });
     }
@@ -161,7 +162,7 @@ impl BatchEncoder {
         let capacity = codec::align_up(self.records_buffer.len() as u64 + 32, io::IO_ALIGN as u64) as usize;
         let mut buffer = Vec::with_capacity(capacity);
         let header = format::encode_batch_header(batch_seq, self.records.len() as u64);
-        let header_len = format::frame_record(&mut buffer, RecordType::BatchHeader, &header, false);
+        let header_len = format::frame_record(&mut buffer, RecordType::BatchHeader, &header, None);
         buffer.extend_from_slice(&self.records_buffer);
         io::pad_to_alignment(&mut buffer);
         let mut records = self.records;
@@ -400,9 +401,9 @@ impl<F: FileSystem> Journal<F> {
 
     /// Encodes the members' items, then the pending compactions, then the state rewrites a
     /// purge asked for; `None` when that is nothing at all.
-    fn encode(&self, members: &[Member]) -> Option<BatchEncoder> {
+    fn encode(&self, members: &[Member]) -> Option<BatchEncoder<'_>> {
         let items = || members.iter().flat_map(|member| &member.batch.items);
-        let mut encoder = BatchEncoder::new(self.options.lz4_compression, items());
+        let mut encoder = BatchEncoder::new(self.options.lz4_compression.then_some(&self.lz4), items());
         items().for_each(|item| encoder.push(item));
         let compacts = std::mem::take(&mut self.queue.borrow_mut().pending_compacts);
         for (region_id, index) in compacts {
@@ -601,7 +602,7 @@ mod tests {
             Item::Entries { region_id: 3, first_index: 10, entries },
             Item::State { region_id: 3, key: Bytes::from_static(b"hs"), value: Some(Bytes::from(vec![1u8; 40])) },
         ];
-        let mut encoder = BatchEncoder::new(false, items.iter());
+        let mut encoder = BatchEncoder::new(None, items.iter());
         let reserved_bytes = encoder.records_buffer.capacity();
         items.iter().for_each(|item| encoder.push(item));
         assert_eq!(encoder.records_buffer.capacity(), reserved_bytes, "the records fit the reservation");

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::path::Path;
 
-use crate::codec;
+use crate::codec::{self, Lz4Gate};
 use crate::error::{Error, Result};
 use crate::io::{File, FileSystem, IO_ALIGN, OpenMode};
 use crate::key::{self, ValueKind, compare_internal};
@@ -45,6 +45,8 @@ pub struct TableBuilder {
     range_tombstones: Vec<RangeTombstone>,
     meta: TableMeta,
     last_key: Vec<u8>,
+    /// Present when the options compress: decides which blocks lz4 is tried on.
+    lz4: Option<Lz4Gate>,
 }
 
 impl TableBuilder {
@@ -58,6 +60,7 @@ impl TableBuilder {
     pub fn with_capacity(options: TableOptions, bytes: usize) -> Self {
         let filter = (options.bloom_bits_per_key > 0).then(|| FilterBuilder::new(options.bloom_bits_per_key));
         TableBuilder {
+            lz4: options.compression.then(Lz4Gate::default),
             options,
             out: Vec::with_capacity(bytes),
             written: 0,
@@ -149,7 +152,7 @@ impl TableBuilder {
         }
         let index = self.index.finish();
         let footer = Footer {
-            index: self.append(&index, self.options.compression),
+            index: self.append(&index, true),
             filter: self.append_filter(),
             range_tombstones: self.append_range_tombstones(),
             properties: self.append(&self.meta.encode(), false),
@@ -175,9 +178,11 @@ impl TableBuilder {
         self.written += WRITE_CHUNK_BYTES as u64;
     }
 
-    /// Appends a framed block; its handle has the block's offset in the whole image.
+    /// Appends a framed block, compressed when `compress` and the options allow; its handle
+    /// has the block's offset in the whole image.
     fn append(&mut self, payload: &[u8], compress: bool) -> BlockHandle {
-        let handle = format::append_block(&mut self.out, payload, compress);
+        let lz4 = self.lz4.as_ref().filter(|_| compress);
+        let handle = format::append_block(&mut self.out, payload, lz4);
         self.in_image(handle)
     }
 
@@ -187,8 +192,8 @@ impl TableBuilder {
     }
 
     fn flush_data_block(&mut self) {
-        let (out, compress) = (&mut self.out, self.options.compression);
-        let handle = self.data_block.finish_with(|contents| format::append_block(out, contents, compress));
+        let (out, lz4) = (&mut self.out, self.lz4.as_ref());
+        let handle = self.data_block.finish_with(|contents| format::append_block(out, contents, lz4));
         self.index.add(&self.last_key, self.in_image(handle));
     }
 
@@ -205,7 +210,7 @@ impl TableBuilder {
         for tombstone in &self.range_tombstones {
             block.add(&tombstone.start, &tombstone.end);
         }
-        self.append(&block.finish(), self.options.compression)
+        self.append(&block.finish(), true)
     }
 }
 

@@ -23,7 +23,7 @@
 
 use bytes::Bytes;
 
-use crate::codec::{self, Reader};
+use crate::codec::{self, Lz4Gate, Reader};
 use crate::error::{Error, Result};
 
 use super::FORMAT_VERSION;
@@ -80,13 +80,13 @@ impl BlockHandle {
     }
 }
 
-/// Frames `payload` and appends it to `out`, lz4-compressing it when `compress` is set and that
-/// saves at least an eighth. Returns the handle of the appended block.
-pub fn append_block(out: &mut Vec<u8>, payload: &[u8], compress: bool) -> BlockHandle {
+/// Frames `payload` and appends it to `out`, lz4-compressing it when given a gate that lets it
+/// try and that saves at least an eighth. Returns the handle of the appended block.
+pub fn append_block(out: &mut Vec<u8>, payload: &[u8], lz4: Option<&Lz4Gate>) -> BlockHandle {
     let offset = out.len();
     let saves_an_eighth = payload.len() - payload.len() / 8;
-    let kind =
-        if compress && codec::append_lz4(out, payload, saves_an_eighth) { COMPRESSION_LZ4 } else { COMPRESSION_NONE };
+    let compressed = lz4.is_some_and(|gate| gate.try_compress(|| codec::append_lz4(out, payload, saves_an_eighth)));
+    let kind = if compressed { COMPRESSION_LZ4 } else { COMPRESSION_NONE };
     if kind == COMPRESSION_NONE {
         out.extend_from_slice(payload);
     }
@@ -207,7 +207,7 @@ mod tests {
         let random: Vec<u8> = (0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
         for payload in [compressible, random, Vec::new()] {
             let mut out = vec![0xAA; 3];
-            let handle = append_block(&mut out, &payload, true);
+            let handle = append_block(&mut out, &payload, Some(&Lz4Gate::default()));
             assert_eq!(handle.offset, 3);
             assert_eq!(handle.end(), Some(out.len() as u64));
             let opened = open_block(Bytes::from(out[3..].to_vec()), "test").expect("valid block");
@@ -218,18 +218,18 @@ mod tests {
     #[test]
     fn compression_is_used_only_when_it_pays() {
         let mut out = Vec::new();
-        let handle = append_block(&mut out, &[1u8; 4096], true);
+        let handle = append_block(&mut out, &[1u8; 4096], Some(&Lz4Gate::default()));
         assert!(handle.size_bytes < 200);
         assert_eq!(out[out.len() - BLOCK_TRAILER_LEN], COMPRESSION_LZ4);
         let mut out = Vec::new();
-        append_block(&mut out, b"abc", true);
+        append_block(&mut out, b"abc", Some(&Lz4Gate::default()));
         assert_eq!(out[3], COMPRESSION_NONE);
     }
 
     #[test]
     fn every_flipped_bit_of_a_block_is_corruption() {
         let mut out = Vec::new();
-        append_block(&mut out, &[3u8; 300], true);
+        append_block(&mut out, &[3u8; 300], Some(&Lz4Gate::default()));
         for index in 0..out.len() {
             let mut damaged = out.clone();
             damaged[index] ^= 0x10;

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use crate::codec::{Reader, masked_crc, masked_crc_parts, put_u32, put_u64, put_varint};
+use crate::codec::{Lz4Gate, Reader, masked_crc, masked_crc_parts, put_u32, put_u64, put_varint};
 use crate::error::{Error, Result};
 use crate::io::IO_ALIGN;
 
@@ -146,9 +146,15 @@ pub fn verify_header(block: &[u8], file_id: u32) -> Result<()> {
 }
 
 /// Appends one record for `key`/`value` to `out` and returns its length. The value is stored
-/// lz4-compressed when `compress` is set and compression saves at least an eighth of it.
-pub fn encode_record(out: &mut Vec<u8>, key: &[u8], value: &[u8], compress: bool) -> Result<u32> {
-    let compressed = if compress { compress_if_worth_it(value) } else { None };
+/// lz4-compressed when given a gate that lets it try and compression saves at least an eighth.
+pub fn encode_record(out: &mut Vec<u8>, key: &[u8], value: &[u8], lz4: Option<&Lz4Gate>) -> Result<u32> {
+    let mut compressed = None;
+    if let Some(gate) = lz4.filter(|_| value.len() >= COMPRESS_MIN_BYTES) {
+        gate.try_compress(|| {
+            compressed = compress_if_worth_it(value);
+            compressed.is_some()
+        });
+    }
     let (flags, stored) = match &compressed {
         Some(bytes) => (FLAG_LZ4, bytes.as_slice()),
         None => (0, value),
@@ -171,9 +177,6 @@ pub fn encode_record(out: &mut Vec<u8>, key: &[u8], value: &[u8], compress: bool
 const COMPRESS_MIN_BYTES: usize = 64;
 
 fn compress_if_worth_it(value: &[u8]) -> Option<Vec<u8>> {
-    if value.len() < COMPRESS_MIN_BYTES {
-        return None;
-    }
     let compressed = lz4_flex::block::compress_prepend_size(value);
     let budget = value.len() - value.len() / 8;
     (compressed.len() <= budget).then_some(compressed)
@@ -306,12 +309,12 @@ mod tests {
     fn compression_only_when_it_pays_an_eighth() {
         let mut out = Vec::new();
         let compressible = vec![b'a'; 10_000];
-        let len = encode_record(&mut out, b"k", &compressible, true).expect("encode");
+        let len = encode_record(&mut out, b"k", &compressible, Some(&Lz4Gate::default())).expect("encode");
         assert!((len as usize) < 1000);
         let record = decode_record(&Bytes::from(out)).expect("decode");
         assert_eq!(record.value().expect("value"), compressible);
         let mut out = Vec::new();
-        encode_record(&mut out, b"k", &compressible, false).expect("encode");
+        encode_record(&mut out, b"k", &compressible, None).expect("encode");
         assert!(out.len() > 10_000);
     }
 
@@ -330,7 +333,7 @@ mod tests {
         fn record_round_trips(key in proptest::collection::vec(any::<u8>(), 0..40),
                               value in proptest::collection::vec(0u8..4, 0..3000)) {
             let mut out = Vec::new();
-            let len = encode_record(&mut out, &key, &value, true).expect("encode");
+            let len = encode_record(&mut out, &key, &value, Some(&Lz4Gate::default())).expect("encode");
             prop_assert_eq!(len as usize, out.len());
             let record = decode_record(&Bytes::from(out)).expect("decode");
             prop_assert_eq!(&record.key[..], &key[..]);

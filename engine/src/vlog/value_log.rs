@@ -15,7 +15,7 @@ use super::format::{
 use super::gc::GcState;
 use super::scan::scan_records;
 use super::{ValueLogOptions, ValueLogStats, obsolete};
-use crate::codec::align_up;
+use crate::codec::{Lz4Gate, align_up};
 use crate::error::{Error, Result};
 use crate::io::{File, FileSystem, IO_ALIGN, OpenMode, join, pad_to_alignment, read_exact_at};
 use crate::sync::LocalMutex;
@@ -64,6 +64,8 @@ pub struct ValueLog<F: FileSystem> {
     pub(super) writer: LocalMutex,
     pub(super) gc: RefCell<GcState>,
     pub(super) stats: RefCell<ValueLogStats>,
+    /// Decides which values lz4 is tried on.
+    lz4: Lz4Gate,
 }
 
 impl<F: FileSystem> std::fmt::Debug for ValueLog<F> {
@@ -132,6 +134,7 @@ impl<F: FileSystem> ValueLog<F> {
             writer: LocalMutex::new(),
             gc: RefCell::new(GcState::default()),
             stats: RefCell::new(stats),
+            lz4: Lz4Gate::default(),
         })
     }
 
@@ -145,7 +148,7 @@ impl<F: FileSystem> ValueLog<F> {
         if self.options.write_buffer_bytes == 0 {
             return self.append_through(records).await;
         }
-        let (batch, record_lens) = encode_records(records, self.options.compression)?;
+        let (batch, record_lens) = encode_records(records, self.lz4())?;
         let _guard = self.writer.lock().await;
         self.check_healthy()?;
         self.rotate_if_needed(align_up(batch.len() as u64, IO_ALIGN as u64)).await?;
@@ -155,6 +158,11 @@ impl<F: FileSystem> ValueLog<F> {
             self.write_tail().await?;
         }
         Ok(pointers)
+    }
+
+    /// The gate of value compression, when it is on.
+    fn lz4(&self) -> Option<&Lz4Gate> {
+        self.options.compression.then_some(&self.lz4)
     }
 
     /// Adds encoded records to the buffer; returns the file and offset of the first.
@@ -219,7 +227,7 @@ impl<F: FileSystem> ValueLog<F> {
 
     /// Appends as one aligned write, at once (no write buffer).
     async fn append_through(&self, records: &[(&[u8], &[u8])]) -> Result<Vec<ValuePointer>> {
-        let (batch, record_lens) = encode_batch(records, self.options.compression)?;
+        let (batch, record_lens) = encode_batch(records, self.lz4())?;
         let _guard = self.writer.lock().await;
         self.check_healthy()?;
         self.rotate_if_needed(batch.len() as u64).await?;
@@ -446,19 +454,19 @@ impl<F: FileSystem> ValueLog<F> {
 }
 
 /// Encodes records into one zero-padded batch; returns it and each record's length.
-fn encode_batch(records: &[(&[u8], &[u8])], compression: bool) -> Result<(Vec<u8>, Vec<u32>)> {
-    let (mut batch, record_lens) = encode_records(records, compression)?;
+fn encode_batch(records: &[(&[u8], &[u8])], lz4: Option<&Lz4Gate>) -> Result<(Vec<u8>, Vec<u32>)> {
+    let (mut batch, record_lens) = encode_records(records, lz4)?;
     pad_to_alignment(&mut batch);
     Ok((batch, record_lens))
 }
 
 /// Encodes records back to back; returns them and each record's length.
-fn encode_records(records: &[(&[u8], &[u8])], compression: bool) -> Result<(Vec<u8>, Vec<u32>)> {
+fn encode_records(records: &[(&[u8], &[u8])], lz4: Option<&Lz4Gate>) -> Result<(Vec<u8>, Vec<u32>)> {
     let capacity = records.iter().map(|(key, value)| key.len() + value.len() + 16).sum();
     let mut batch = Vec::with_capacity(capacity);
     let mut record_lens = Vec::with_capacity(records.len());
     for (key, value) in records {
-        record_lens.push(encode_record(&mut batch, key, value, compression)?);
+        record_lens.push(encode_record(&mut batch, key, value, lz4)?);
     }
     Ok((batch, record_lens))
 }
