@@ -61,9 +61,18 @@ fn value(len: usize, byte: u8) -> Vec<u8> {
 }
 
 fn options() -> EngineOptions {
+    options_separating(false)
+}
+
+/// With `at_flush`, values of 32 to 149 bytes go to the value log at flush and larger ones at
+/// write time; without, every value of at least 64 bytes goes there at write time.
+fn options_separating(at_flush: bool) -> EngineOptions {
+    let (value_threshold_bytes, flush_value_threshold_bytes) =
+        if at_flush { (150, Some(32)) } else { (VALUE_THRESHOLD_BYTES, None) };
     let mut options = EngineOptions {
         memtable_size_bytes: 64 << 10,
-        value_threshold_bytes: VALUE_THRESHOLD_BYTES,
+        value_threshold_bytes,
+        flush_value_threshold_bytes,
         compaction: CompactionOptions {
             l0_compaction_trigger: 2,
             base_level_bytes: 1 << 20,
@@ -87,13 +96,18 @@ struct Harness {
     model: Model,
     /// A snapshot and the model at it (dropped at a reopen).
     snapshot: Option<(Snapshot, Model)>,
+    options: EngineOptions,
 }
 
 impl Harness {
     async fn new() -> Harness {
+        Harness::with_options(options()).await
+    }
+
+    async fn with_options(options: EngineOptions) -> Harness {
         let fs = MemFs::new();
-        let db = Db::open(fs.clone(), Path::new("/db"), options()).await.expect("open");
-        Harness { fs, db, model: BTreeMap::new(), snapshot: None }
+        let db = Db::open(fs.clone(), Path::new("/db"), options.clone()).await.expect("open");
+        Harness { fs, db, model: BTreeMap::new(), snapshot: None, options }
     }
 
     async fn run(&mut self, op: &Op) {
@@ -116,7 +130,7 @@ impl Harness {
             Op::Reopen => {
                 self.snapshot = None;
                 self.fs.crash(CrashMode::ProcessKill);
-                self.db = Db::open(self.fs.clone(), Path::new("/db"), options()).await.expect("reopen");
+                self.db = Db::open(self.fs.clone(), Path::new("/db"), self.options.clone()).await.expect("reopen");
             }
             Op::Get(k) => {
                 let found = self.db.get(&key(*k)).await.expect("get");
@@ -196,6 +210,17 @@ proptest! {
     fn engine_agrees_with_btreemap(ops in proptest::collection::vec(op_strategy(), 1..400)) {
         block_on(async {
             let mut harness = Harness::new().await;
+            for op in &ops {
+                harness.run(op).await;
+            }
+            harness.check_everything().await;
+        });
+    }
+
+    #[test]
+    fn engine_separating_values_at_flush_agrees_with_btreemap(ops in proptest::collection::vec(op_strategy(), 1..400)) {
+        block_on(async {
+            let mut harness = Harness::with_options(options_separating(true)).await;
             for op in &ops {
                 harness.run(op).await;
             }

@@ -24,10 +24,22 @@ fn value(key: usize, generation: u8) -> Vec<u8> {
 
 #[test]
 fn gc_reclaims_space_and_keeps_live_values() {
+    gc_reclaims_space_and_keeps_live_values_with(options());
+}
+
+/// The same with the values moved to the value log by flushes, not by writes.
+#[test]
+fn gc_reclaims_space_of_values_separated_at_flush() {
+    let options =
+        EngineOptions { value_threshold_bytes: 1 << 20, flush_value_threshold_bytes: Some(1024), ..options() };
+    gc_reclaims_space_and_keeps_live_values_with(options);
+}
+
+fn gc_reclaims_space_and_keeps_live_values_with(options: EngineOptions) {
     block_on(async {
         let fs = MemFs::new();
         let dir = Path::new("/db");
-        let db = Db::open(fs.clone(), dir, options()).await.expect("open");
+        let db = Db::open(fs.clone(), dir, options.clone()).await.expect("open");
         let keys = 600;
         for key in 0..keys {
             db.put(format!("key{key:05}").as_bytes(), &value(key, 1), Durability::Written).await.expect("put");
@@ -56,7 +68,7 @@ fn gc_reclaims_space_and_keeps_live_values() {
         );
         check_all(&db, keys).await;
         fs.crash(CrashMode::PowerLoss);
-        let reopened = Db::open(fs.clone(), dir, options()).await.expect("reopen");
+        let reopened = Db::open(fs.clone(), dir, options).await.expect("reopen");
         check_all(&reopened, keys).await;
     });
 }
