@@ -43,7 +43,8 @@ struct OutputWriter<Fl: File> {
     lower: Option<Bytes>,
     /// Whether a table was cut already.
     cut_any: bool,
-    last_user_key: Option<Bytes>,
+    /// The user key of the last entry added (its buffer reused from entry to entry).
+    last_user_key: Option<Vec<u8>>,
 }
 
 /// An output table ready to be finished, with the user-key range it covers (`None`:
@@ -142,7 +143,10 @@ impl<F: FileSystem> Engine<F> {
         merge.seek_to_first().await?;
         let mut writer = OutputWriter::new();
         let mut discard: BTreeMap<u32, u64> = BTreeMap::new();
-        let mut previous: Option<(Bytes, u64)> = None;
+        // The previous entry's user key and sequence number (`None` before the first); the key
+        // buffer is reused, not allocated per entry.
+        let mut previous_key = Vec::new();
+        let mut previous_seq: Option<u64> = None;
         let target = self.inner.options.compaction.target_file_size_bytes;
         let mut pacer = Pacer::new();
         let mut filtering = Filtering::begin(self.compaction_filter(task.cf), task, oldest);
@@ -153,8 +157,8 @@ impl<F: FileSystem> Engine<F> {
             }
             let parsed =
                 key::parse_internal(merge.key()).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
-            let same_user_key = previous.as_ref().is_some_and(|(user, _)| user.as_ref() == parsed.user_key);
-            let shadowed = same_user_key && previous.as_ref().is_some_and(|(_, seq)| *seq <= oldest);
+            let same_user_key = previous_seq.is_some() && previous_key == parsed.user_key;
+            let shadowed = same_user_key && previous_seq.is_some_and(|seq| seq <= oldest);
             let covered =
                 tombstones.iter().any(|t| t.seq <= oldest && t.seq > parsed.seq && t.contains(parsed.user_key));
             let dead_delete = parsed.kind == ValueKind::Delete && task.bottommost && parsed.seq <= oldest;
@@ -171,7 +175,11 @@ impl<F: FileSystem> Engine<F> {
                 }
                 writer.add(merge.key(), merge.value(), parsed.user_key).await?;
             }
-            previous = Some((Bytes::copy_from_slice(parsed.user_key), parsed.seq));
+            if !same_user_key {
+                previous_key.clear();
+                previous_key.extend_from_slice(parsed.user_key);
+            }
+            previous_seq = Some(parsed.seq);
             merge.next().await?;
         }
         if !writer.has_table() && !kept.is_empty() && !writer.cut_any {
@@ -318,7 +326,7 @@ impl<Fl: File> OutputWriter<Fl> {
     /// Once the current table is big enough, a new user key starts a new one: the full one is
     /// returned to be finished.
     fn cut_before(&mut self, user_key: &[u8], target: u64) -> Option<FinishedTable<Fl>> {
-        let new_user_key = self.last_user_key.as_ref().is_none_or(|last| last.as_ref() != user_key);
+        let new_user_key = self.last_user_key.as_deref().is_none_or(|last| last != user_key);
         let full = self.table.as_mut().is_some_and(|(_, t)| t.builder().estimated_size_bytes() >= target);
         if !(full && new_user_key) {
             return None;
@@ -345,8 +353,13 @@ impl<Fl: File> OutputWriter<Fl> {
         let (_, table) = self.table.as_mut().expect("a table is started before an add");
         table.builder().add(key, value);
         table.write_ready().await?;
-        if self.last_user_key.as_ref().is_none_or(|last| last.as_ref() != user_key) {
-            self.last_user_key = Some(Bytes::copy_from_slice(user_key));
+        match &mut self.last_user_key {
+            Some(last) if last.as_slice() == user_key => {}
+            Some(last) => {
+                last.clear();
+                last.extend_from_slice(user_key);
+            }
+            None => self.last_user_key = Some(user_key.to_vec()),
         }
         Ok(())
     }

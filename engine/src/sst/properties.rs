@@ -52,11 +52,15 @@ impl TableMeta {
     /// Widens the key and sequence bounds to cover `internal_key` (`seq` is its sequence).
     pub(crate) fn cover(&mut self, internal_key: &[u8], upper_bound: &[u8], seq: u64) {
         let first = self.entry_count + self.range_tombstone_count == 0;
+        // In place: point entries come in increasing order, so nearly every one is the new
+        // largest, and a fresh allocation for each was 1.4% of a compaction's samples.
         if first || compare_internal(internal_key, &self.smallest) == Ordering::Less {
-            self.smallest = internal_key.to_vec();
+            self.smallest.clear();
+            self.smallest.extend_from_slice(internal_key);
         }
         if first || compare_internal(upper_bound, &self.largest) == Ordering::Greater {
-            self.largest = upper_bound.to_vec();
+            self.largest.clear();
+            self.largest.extend_from_slice(upper_bound);
         }
         self.smallest_seq = if first { seq } else { self.smallest_seq.min(seq) };
         self.largest_seq = if first { seq } else { self.largest_seq.max(seq) };
