@@ -585,6 +585,68 @@ fn pipelined_gets_agree_with_single_gets() {
 }
 
 #[test]
+fn pipelined_sets_agree_with_single_sets() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    let mut pipe = redis::pipe();
+    for i in 0..40 {
+        pipe.cmd("SET").arg(format!("k{i}")).arg(format!("v{i}"));
+        match i {
+            // A repeated key ends the run of writes; a SET with options and other writes run
+            // beside the plain SETs.
+            10 => drop(pipe.cmd("SET").arg("k5").arg("again")),
+            20 => drop(pipe.cmd("INCR").arg("counter")),
+            25 => drop(pipe.cmd("SET").arg("k30").arg("first").arg("NX")),
+            30 => drop(pipe.cmd("SET").arg("timed").arg("t").arg("EX").arg("100")),
+            _ => {}
+        }
+    }
+    let replies: Vec<redis::Value> = pipe.query(&mut con).expect("pipeline");
+    assert_eq!(replies.len(), 44);
+    let oks = replies.iter().filter(|reply| **reply == redis::Value::Okay).count();
+    assert_eq!(oks, 43, "every SET is acknowledged: {replies:?}");
+    assert!(replies.contains(&redis::Value::Int(1)), "INCR ran: {replies:?}");
+    for i in 0..40 {
+        let expected = match i {
+            5 => "again".to_string(),
+            _ => format!("v{i}"),
+        };
+        assert_eq!(get(&mut con, &format!("k{i}")).as_deref(), Some(expected.as_str()), "k{i}");
+    }
+    let ttl: i64 = redis::cmd("TTL").arg("timed").query(&mut con).expect("ttl");
+    assert!((1..=100).contains(&ttl), "SET EX kept its expiry: {ttl}");
+}
+
+#[test]
+fn pipelined_sets_and_incrs_from_several_clients_stay_consistent() {
+    let server = TestServer::start();
+    let threads: Vec<_> = (0..3)
+        .map(|thread| {
+            let mut con = server.client();
+            std::thread::spawn(move || {
+                for round in 0..50 {
+                    let mut pipe = redis::pipe();
+                    for key in 0..8 {
+                        pipe.cmd("SET").arg(format!("shared{key}")).arg(format!("{thread}:{round}"));
+                    }
+                    pipe.cmd("INCR").arg("pipelined-counter");
+                    let _: Vec<redis::Value> = pipe.query(&mut con).expect("pipeline");
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("client thread");
+    }
+    let mut con = server.client();
+    assert_eq!(get(&mut con, "pipelined-counter").as_deref(), Some("150"));
+    for key in 0..8 {
+        let value = get(&mut con, &format!("shared{key}")).expect("every shared key is set");
+        assert!(value.ends_with(":49"), "the last round of some client wins: {value}");
+    }
+}
+
+#[test]
 fn concurrent_incr_is_atomic() {
     let server = TestServer::start();
     let threads: Vec<_> = (0..4)

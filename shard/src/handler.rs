@@ -12,6 +12,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use futures_lite::future;
 use nokv_engine::sync::join_all;
 use nokv_net::command::CommandSpec;
 use nokv_net::frame::Reply;
@@ -58,14 +59,32 @@ impl NodeHandler {
     async fn call_run(&self, conn: &ConnectionState, run: Vec<KeyedRequest>) -> Vec<Reply> {
         let started = Instant::now();
         let logged: Vec<_> = run.iter().map(|r| (r.spec, self.slowlog_on().then(|| r.args.clone()))).collect();
-        // GETs the row cache answers are served at once; the rest run side by side.
-        let served = cmd::strings::cached_gets(&self.core, &run).await;
-        let pending = run.into_iter().zip(&served).filter(|(_, served)| served.is_none());
-        let mut ran = join_all(pending.map(|(request, _)| request.execute(&self.core))).await.into_iter();
-        let replies: Vec<Reply> = served
-            .into_iter()
-            .map(|served| served.unwrap_or_else(|| ran.next().expect("a reply for every request not served")))
-            .collect();
+        // GETs the row cache answers are served at once; plain SETs commit together; the rest
+        // run side by side, beside the SETs.
+        let mut replies = cmd::strings::cached_gets(&self.core, &run).await;
+        let set_indices = cmd::strings::plain_set_indices(&self.core, &run);
+        let mut sets = Vec::with_capacity(set_indices.len());
+        let mut rest = Vec::new();
+        let mut next_set = set_indices.iter().copied().peekable();
+        for (index, request) in run.into_iter().enumerate() {
+            if replies[index].is_some() {
+                continue;
+            }
+            if next_set.next_if_eq(&index).is_some() {
+                sets.push(request);
+            } else {
+                rest.push((index, request));
+            }
+        }
+        let core = &self.core;
+        let rest =
+            join_all(rest.into_iter().map(|(index, request)| async move { (index, request.execute(core).await) }));
+        let (set_replies, rest_replies) = future::zip(cmd::strings::plain_sets(core, sets), rest).await;
+        for (index, reply) in set_indices.into_iter().zip(set_replies).chain(rest_replies) {
+            replies[index] = Some(reply);
+        }
+        let replies: Vec<Reply> =
+            replies.into_iter().map(|reply| reply.expect("a reply for every request of the run")).collect();
         // The run's requests ran side by side: each took the run's time (one clock read).
         let elapsed_us = elapsed_us(started);
         for ((spec, args), reply) in logged.into_iter().zip(&replies) {

@@ -263,6 +263,25 @@ impl Store {
         Ok(())
     }
 
+    /// Commits independent mutations of this core (distinct keys, any regions): one 1PC write
+    /// per region, proposed together; per region, the mutations' indices and its result.
+    pub async fn write_per_region(&self, mutations: Vec<Mutation>) -> Vec<(Vec<usize>, Result<(), StoreError>)> {
+        let mut groups: Vec<(u64, Vec<usize>, Vec<Mutation>)> = Vec::new();
+        for (index, mutation) in mutations.into_iter().enumerate() {
+            let region = self.map.region_of_key(mutation.key()).id;
+            match groups.iter_mut().find(|(id, _, _)| *id == region) {
+                Some((_, indices, group)) => {
+                    indices.push(index);
+                    group.push(mutation);
+                }
+                None => groups.push((region, vec![index], vec![mutation])),
+            }
+        }
+        let (indices, writes): (Vec<_>, Vec<_>) =
+            groups.into_iter().map(|(_, indices, group)| (indices, self.write(group))).unzip();
+        indices.into_iter().zip(join_all(writes).await).collect()
+    }
+
     /// Proposes a raw engine batch to region `region_id`'s raft group and returns once it is
     /// applied. It bypasses MVCC (no timestamps, no latches): only for whole-range changes such
     /// as FLUSHDB's range deletes, which no reader needs to see at a timestamp.

@@ -26,7 +26,7 @@ use nokv_net::frame::Reply;
 use nokv_txn::latch::LatchGuard;
 use nokv_txn::mvcc::Mutation;
 
-use super::{CommandError, CommandResult, is_word, parse_i64, syntax_error, wrong_type};
+use super::{CommandError, CommandResult, into_reply, is_word, parse_i64, syntax_error, wrong_type};
 use crate::core::Core;
 use crate::dispatch::KeyedRequest;
 use crate::store::join_all;
@@ -240,6 +240,38 @@ pub async fn cached_gets(core: &Rc<Core>, run: &[KeyedRequest]) -> Vec<Option<Re
                 *reply = Some(bulk_or_null(value));
             }
             _ => {}
+        }
+    }
+    replies
+}
+
+/// The places in a pipelined run of the plain SETs (`SET key value`, no options) of this core,
+/// when there are two or more: [`plain_sets`] runs them together.
+pub fn plain_set_indices(core: &Core, run: &[KeyedRequest]) -> Vec<usize> {
+    let is_plain_set =
+        |request: &KeyedRequest| request.owner == core.id && request.spec.name == "set" && request.args.len() == 3;
+    if run.iter().filter(|r| is_plain_set(r)).nth(1).is_none() {
+        return Vec::new();
+    }
+    (0..run.len()).filter(|&index| is_plain_set(&run[index])).collect()
+}
+
+/// Runs plain SETs of one run of writes together: one latch acquisition for all their keys and
+/// one 1PC write per region, instead of a future, a latch, a timestamp and a proposal per SET.
+/// Their replies, in order. The keys of a run of writes are distinct (see `handler`), so the
+/// SETs commute with each other and with the rest of their run.
+pub async fn plain_sets(core: &Rc<Core>, sets: Vec<KeyedRequest>) -> Vec<Reply> {
+    if sets.is_empty() {
+        return Vec::new();
+    }
+    let keys: Vec<Bytes> = sets.iter().map(|set| set.args[1].clone()).collect();
+    let _latch = core.store.lock(&keys).await;
+    let mutations = sets.iter().zip(keys).map(|(set, key)| string_mutation(key, set.args[2].clone(), None)).collect();
+    let mut replies = vec![Reply::Null; sets.len()];
+    for (members, result) in core.store.write_per_region(mutations).await {
+        let reply = into_reply(result.map(|()| Reply::ok()).map_err(CommandError::from));
+        for member in members {
+            replies[member] = reply.clone();
         }
     }
     replies
