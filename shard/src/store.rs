@@ -252,12 +252,7 @@ impl Store {
     /// Commits mutations that may span regions of this core: one 1PC write per region, all
     /// proposed together (atomic per region only; cross-region atomicity comes with 2PC).
     pub async fn write_grouped(&self, mutations: Vec<Mutation>) -> Result<(), StoreError> {
-        let mut by_region: HashMap<u64, Vec<Mutation>> = HashMap::new();
-        for mutation in mutations {
-            by_region.entry(self.map.region_of_key(mutation.key()).id).or_default().push(mutation);
-        }
-        let writes: Vec<_> = by_region.into_values().map(|group| self.write(group)).collect();
-        for result in join_all(writes).await {
+        for (_, result) in self.write_per_region(mutations).await {
             result?;
         }
         Ok(())
