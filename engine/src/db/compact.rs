@@ -21,15 +21,16 @@ use bytes::Bytes;
 
 use super::Engine;
 use super::flush::file_meta;
+use super::level_iter::{LevelIterator, SourceIterator};
 use crate::compaction::filter::{CompactionFilter, FilterContext, FilterDecision};
 use crate::compaction::picker::{self, CompactionTask};
 use crate::error::{Error, Result};
 use crate::io::{File, FileSystem};
 use crate::iter::InternalIterator;
-use crate::key::{self, Cf, ParsedKey, Seq, ValueKind};
+use crate::key::{self, Cf, ParsedKey, Seq, ValueKind, compare_internal};
 use crate::merge::MergingIterator;
 use crate::range_del::RangeTombstone;
-use crate::sst::TableWriter;
+use crate::sst::{Table, TableWriter};
 use crate::sync::Pacer;
 use crate::version::{FileMeta, LEVEL_COUNT, VersionEdit};
 use crate::vlog::ValuePointer;
@@ -138,8 +139,7 @@ impl<F: FileSystem> Engine<F> {
             .collect();
         let kept: Vec<RangeTombstone> =
             tombstones.iter().filter(|t| !(task.bottommost && t.seq <= oldest)).cloned().collect();
-        let children = tables.iter().map(|t| t.sequential_iter()).collect();
-        let mut merge = MergingIterator::new(children);
+        let mut merge = MergingIterator::new(merge_children::<F>(task, &tables));
         merge.seek_to_first().await?;
         let mut writer = OutputWriter::new();
         let mut discard: BTreeMap<u32, u64> = BTreeMap::new();
@@ -272,6 +272,28 @@ impl<F: FileSystem> Engine<F> {
         }
         Ok(())
     }
+}
+
+/// The children of a compaction's merge: each L0 input table (they overlap), and one
+/// concatenation per deeper input level (its tables are sorted and disjoint). `tables` are the
+/// task's inputs, then its next-level inputs.
+fn merge_children<F: FileSystem>(task: &CompactionTask, tables: &[Rc<Table<F::File>>]) -> Vec<SourceIterator<F>> {
+    let (upper, lower) = tables.split_at(task.inputs.len());
+    let level = |tables: &[Rc<Table<F::File>>]| {
+        let mut sorted = tables.to_vec();
+        sorted.sort_by(|a, b| compare_internal(&a.meta().smallest, &b.meta().smallest));
+        SourceIterator::Level(Box::new(LevelIterator::sequential(sorted)))
+    };
+    let mut children = Vec::with_capacity(upper.len() + 1);
+    if task.level == 0 {
+        children.extend(upper.iter().map(|table| SourceIterator::Table(Box::new(table.sequential_iter()))));
+    } else if !upper.is_empty() {
+        children.push(level(upper));
+    }
+    if !lower.is_empty() {
+        children.push(level(lower));
+    }
+    children
 }
 
 /// The compaction filter's part of one compaction (see `compaction::filter` for the contract).

@@ -23,17 +23,34 @@ pub(crate) struct LevelIterator<F: FileSystem> {
     prefix: Option<KeyPrefix>,
     /// Index of the open table and its iterator.
     current: Option<(usize, TableIterator<F::File>)>,
+    /// Tables are read whole, in large reads that bypass the cache (compaction inputs).
+    sequential: bool,
 }
 
 impl<F: FileSystem> LevelIterator<F> {
     /// Iterates `tables`, which must be sorted and non-overlapping.
     pub(crate) fn new(tables: Vec<Rc<Table<F::File>>>, fill_cache: bool, prefix: Option<KeyPrefix>) -> Self {
-        LevelIterator { tables, fill_cache, prefix, current: None }
+        LevelIterator { tables, fill_cache, prefix, current: None, sequential: false }
+    }
+
+    /// Iterates `tables` (sorted, non-overlapping) once from the start, reading each whole with
+    /// [`Table::sequential_iter`]: one child of a compaction's merge for a level's inputs,
+    /// which otherwise were a child per table for the merge to compare at every entry.
+    pub(crate) fn sequential(tables: Vec<Rc<Table<F::File>>>) -> Self {
+        debug_assert!(
+            tables.windows(2).all(|pair| compare_internal(&pair[0].meta().largest, &pair[1].meta().smallest).is_lt())
+        );
+        LevelIterator { tables, fill_cache: false, prefix: None, current: None, sequential: true }
     }
 
     fn open(&mut self, index: usize) -> Option<&mut TableIterator<F::File>> {
         let table = self.tables.get(index)?;
-        self.current = Some((index, table.iter(self.fill_cache).with_prefix(self.prefix.clone())));
+        let iter = if self.sequential {
+            table.sequential_iter()
+        } else {
+            table.iter(self.fill_cache).with_prefix(self.prefix.clone())
+        };
+        self.current = Some((index, iter));
         self.current.as_mut().map(|(_, iter)| iter)
     }
 
