@@ -27,7 +27,7 @@ use crate::compaction::picker::{self, CompactionTask};
 use crate::error::{Error, Result};
 use crate::io::{File, FileSystem};
 use crate::iter::InternalIterator;
-use crate::key::{self, Cf, ParsedKey, Seq, ValueKind, compare_internal};
+use crate::key::{self, Cf, ParsedKey, Seq, ValueKind};
 use crate::merge::MergingIterator;
 use crate::range_del::RangeTombstone;
 use crate::sst::{Table, TableWriter};
@@ -275,15 +275,12 @@ impl<F: FileSystem> Engine<F> {
 }
 
 /// The children of a compaction's merge: each L0 input table (they overlap), and one
-/// concatenation per deeper input level (its tables are sorted and disjoint). `tables` are the
-/// task's inputs, then its next-level inputs.
+/// concatenation per deeper input level. `tables` are the task's inputs, then its next-level
+/// inputs, each in its level's order (the version keeps L1 and deeper sorted and disjoint).
 fn merge_children<F: FileSystem>(task: &CompactionTask, tables: &[Rc<Table<F::File>>]) -> Vec<SourceIterator<F>> {
     let (upper, lower) = tables.split_at(task.inputs.len());
-    let level = |tables: &[Rc<Table<F::File>>]| {
-        let mut sorted = tables.to_vec();
-        sorted.sort_by(|a, b| compare_internal(&a.meta().smallest, &b.meta().smallest));
-        SourceIterator::Level(Box::new(LevelIterator::sequential(sorted)))
-    };
+    let level =
+        |tables: &[Rc<Table<F::File>>]| SourceIterator::Level(Box::new(LevelIterator::sequential(tables.to_vec())));
     let mut children = Vec::with_capacity(upper.len() + 1);
     if task.level == 0 {
         children.extend(upper.iter().map(|table| SourceIterator::Table(Box::new(table.sequential_iter()))));

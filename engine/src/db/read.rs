@@ -63,6 +63,21 @@ struct ReadView<F: FileSystem> {
     tombstones: Vec<RangeTombstone>,
 }
 
+/// One level of a read view: its files and their open tables, in the same order.
+type ViewLevel<'a, F> = (&'a [Rc<FileMeta>], &'a [Rc<Table<<F as FileSystem>::File>>]);
+
+impl<F: FileSystem> ReadView<F> {
+    /// Per level of `cf`, from L0: its files and their open tables.
+    fn levels(&self, cf: Cf) -> impl Iterator<Item = ViewLevel<'_, F>> {
+        let mut start = 0;
+        self.version.levels(cf).iter().map(move |files| {
+            let tables = &self.tables[start..start + files.len()];
+            start += files.len();
+            (files.as_slice(), tables)
+        })
+    }
+}
+
 impl<F: FileSystem> Engine<F> {
     fn read_view(&self, cf: Cf) -> ReadView<F> {
         let state = self.inner.state.borrow();
@@ -156,10 +171,7 @@ impl<F: FileSystem> Engine<F> {
         }
         let seek = key::seek_key(target, seq);
         let starts_below_upper = |file: &&Rc<FileMeta>| upper.is_none_or(|upper| key::user_key(&file.smallest) < upper);
-        let mut level_start = 0;
-        for (level, files) in view.version.levels(cf).iter().enumerate() {
-            let tables = &view.tables[level_start..level_start + files.len()];
-            level_start += files.len();
+        for (level, (files, tables)) in view.levels(cf).enumerate() {
             if level == 0 {
                 // L0 files overlap: ask each whose range meets the read's.
                 for (file, table) in files.iter().zip(tables) {
@@ -212,10 +224,9 @@ impl<F: FileSystem> Engine<F> {
             .filter(|m| prefix.as_ref().is_none_or(|prefix| m.may_contain_prefix(cf, prefix)))
             .map(|m| SourceIterator::Memory(m.iter(cf)))
             .collect();
-        let levels = view.version.levels(cf);
-        let mut tables = view.tables.iter();
-        for file in &levels[0] {
-            let table = tables.next().expect("one table per file");
+        let mut levels = view.levels(cf);
+        let (l0_files, l0_tables) = levels.next().expect("L0 is always there");
+        for (file, table) in l0_files.iter().zip(l0_tables) {
             debug_assert_eq!(table.file_id(), file.id);
             if prefix.as_ref().is_some_and(|prefix| table.rules_out_prefix_now(prefix)) {
                 continue;
@@ -223,10 +234,8 @@ impl<F: FileSystem> Engine<F> {
             let iter = table.iter(options.fill_cache).with_prefix(prefix.clone());
             children.push(SourceIterator::Table(Box::new(iter)));
         }
-        for files in levels.iter().skip(1).filter(|files| !files.is_empty()) {
-            let level_tables: Vec<_> =
-                files.iter().map(|_| tables.next().expect("one table per file").clone()).collect();
-            let level = LevelIterator::new(level_tables, options.fill_cache, prefix.clone());
+        for (_, tables) in levels.filter(|(files, _)| !files.is_empty()) {
+            let level = LevelIterator::new(tables.to_vec(), options.fill_cache, prefix.clone());
             children.push(SourceIterator::Level(Box::new(level)));
         }
         DbIterator {
@@ -308,21 +317,17 @@ fn candidate_tables<'a, F: FileSystem>(
     key: &[u8],
     target: &[u8],
 ) -> Vec<&'a Rc<Table<F::File>>> {
-    let levels = view.version.levels(cf);
-    let mut tables = view.tables.iter();
     let mut candidates = Vec::new();
-    for file in &levels[0] {
-        let table = tables.next().expect("one table per file");
-        if file.overlaps_user_range(key, key) {
-            candidates.push(table);
+    for (level, (files, tables)) in view.levels(cf).enumerate() {
+        if level == 0 {
+            let overlapping = files.iter().zip(tables).filter(|(file, _)| file.overlaps_user_range(key, key));
+            candidates.extend(overlapping.map(|(_, table)| table));
+            continue;
         }
-    }
-    for files in levels.iter().skip(1) {
-        let level_tables: Vec<_> = tables.by_ref().take(files.len()).collect();
         let index = files.partition_point(|f| key::compare_internal(&f.largest, target).is_lt());
         if let Some(file) = files.get(index).filter(|f| f.overlaps_user_range(key, key)) {
-            debug_assert_eq!(level_tables[index].file_id(), file.id);
-            candidates.push(level_tables[index]);
+            debug_assert_eq!(tables[index].file_id(), file.id);
+            candidates.push(&tables[index]);
         }
     }
     candidates
