@@ -620,24 +620,16 @@ fn pipelined_sets_agree_with_single_sets() {
 #[test]
 fn pipelined_sets_and_incrs_from_several_clients_stay_consistent() {
     let server = TestServer::start();
-    let threads: Vec<_> = (0..3)
-        .map(|thread| {
-            let mut con = server.client();
-            std::thread::spawn(move || {
-                for round in 0..50 {
-                    let mut pipe = redis::pipe();
-                    for key in 0..8 {
-                        pipe.cmd("SET").arg(format!("shared{key}")).arg(format!("{thread}:{round}"));
-                    }
-                    pipe.cmd("INCR").arg("pipelined-counter");
-                    let _: Vec<redis::Value> = pipe.query(&mut con).expect("pipeline");
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().expect("client thread");
-    }
+    server.on_clients(3, |client, con| {
+        for round in 0..50 {
+            let mut pipe = redis::pipe();
+            for key in 0..8 {
+                pipe.cmd("SET").arg(format!("shared{key}")).arg(format!("{client}:{round}"));
+            }
+            pipe.cmd("INCR").arg("pipelined-counter");
+            let _: Vec<redis::Value> = pipe.query(con).expect("pipeline");
+        }
+    });
     let mut con = server.client();
     assert_eq!(get(&mut con, "pipelined-counter").as_deref(), Some("150"));
     for key in 0..8 {
@@ -649,19 +641,11 @@ fn pipelined_sets_and_incrs_from_several_clients_stay_consistent() {
 #[test]
 fn concurrent_incr_is_atomic() {
     let server = TestServer::start();
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let mut con = server.client();
-            std::thread::spawn(move || {
-                for _ in 0..500 {
-                    let _: i64 = redis::cmd("INCR").arg("counter").query(&mut con).expect("incr");
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().expect("incr thread");
-    }
+    server.on_clients(4, |_, con| {
+        for _ in 0..500 {
+            let _: i64 = redis::cmd("INCR").arg("counter").query(con).expect("incr");
+        }
+    });
     let mut con = server.client();
     assert_eq!(get(&mut con, "counter").as_deref(), Some("2000"));
 }

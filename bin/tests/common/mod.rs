@@ -111,6 +111,18 @@ impl TestServer {
         redis::Client::open(self.url()).expect("client").get_connection().expect("connect")
     }
 
+    /// Runs `work(client, connection)` for `count` clients at once, each on its own thread and
+    /// connection, and waits for all of them.
+    pub fn on_clients(&self, count: usize, work: impl Fn(usize, &mut redis::Connection) + Sync) {
+        std::thread::scope(|scope| {
+            for client in 0..count {
+                let mut con = self.client();
+                let work = &work;
+                scope.spawn(move || work(client, &mut con));
+            }
+        });
+    }
+
     /// A new RESP3 connection.
     pub fn client_resp3(&self) -> redis::Connection {
         let url = format!("redis://127.0.0.1:{}/?protocol=resp3", self.port);
