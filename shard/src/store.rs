@@ -224,11 +224,8 @@ impl Store {
             }
         }
         let read_ts_of = |region: &u64| stamps.iter().find(|(stamped, ..)| stamped == region).expect("stamped").1;
-        Ok(keys
-            .iter()
-            .zip(&regions)
-            .map(|(key, region)| self.rows.get_if_cached(key, read_ts_of(region)).map(live))
-            .collect())
+        let read_ts: Vec<TimeStamp> = regions.iter().map(read_ts_of).collect();
+        Ok(self.rows.get_many_if_cached(keys, &read_ts).into_iter().map(|found| found.map(live)).collect())
     }
 
     /// Commits `mutations` (all in one region) with 1PC through raft; returns once applied.

@@ -27,29 +27,25 @@ use std::cell::{Cell, RefCell};
 use bytes::Bytes;
 use nokv_engine::sst::filter::stable_hash;
 use nokv_engine::{Cf, WriteBatch, WriteOp};
-use quick_cache::Weighter;
-use quick_cache::unsync::Cache;
 
 use self::admission::Doorkeeper;
 use self::small::SmallBytes;
+use self::table::RowTable;
 use crate::keys::{self, SLOT_LEN};
 use crate::record::{Write, WriteType};
 use crate::timestamp::TimeStamp;
 
-/// Bytes counted per row on top of its key and value: quick-cache's slab entry (key and row
-/// headers, links: 88 bytes), its hash table slot at the table's load factor (about 17) and the
-/// allocator's rounding of the key and value allocations. Measured with heaptrack after loading
-/// 1M keys x 100 B: 96 undercounted the rows' real memory by a third.
-const ROW_OVERHEAD_BYTES: u64 = 128;
-/// Smallest key plus value the table is sized for: with larger rows the budget is reached before
-/// the table must grow (growing doubles its slab, which the weights do not count).
-const SMALL_ROW_DATA_BYTES: u64 = 32;
+/// Bytes counted per row besides its out-of-line key and value bytes: the table's entry (with
+/// the inline bytes) and its slot (8 bytes at a load between 3/8 and 3/4: 16 on average).
+const ROW_FIXED_BYTES: u32 = (std::mem::size_of::<table::Entry<Row>>() + 16) as u32;
+/// Bytes counted per out-of-line key or value on top of its length: the allocator's rounding
+/// and the shared buffer's header a reader's clone adds.
+const OUT_OF_LINE_OVERHEAD_BYTES: u32 = 48;
 /// Values larger than this are not cached (they live in the value log and the block cache).
 pub const MAX_CACHED_VALUE_BYTES: usize = 64 * 1024;
-/// The rows are split by key hash into this many caches, each with its share of the budget.
-/// A cache's slab grows by doubling, a copy the core cannot interrupt: one 64 MiB cache of
-/// small rows took 55 ms for its last doubling (`perf`, SET 16 B -P16), a client stall at
-/// every growth. 64 caches make each doubling a 64th of that.
+/// The rows are split by key hash into this many tables, each with its share of the budget, so
+/// a table's slots double in a 64th of the time one table's would (a copy the core cannot
+/// interrupt).
 const SHARDS: usize = 64;
 
 /// One key's newest state.
@@ -59,13 +55,10 @@ struct Row {
     value: Option<SmallBytes>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct RowWeighter;
-
-impl Weighter<SmallBytes, Row> for RowWeighter {
-    fn weight(&self, key: &SmallBytes, row: &Row) -> u64 {
-        key.len() as u64 + row.value.as_ref().map_or(0, |v| v.len() as u64) + ROW_OVERHEAD_BYTES
-    }
+/// What `key` and `row` are counted as against the budget.
+fn weight_of(key: &[u8], row: &Row) -> u32 {
+    let out_of_line = |len: usize| if len > small::INLINE_BYTES { len as u32 + OUT_OF_LINE_OVERHEAD_BYTES } else { 0 };
+    ROW_FIXED_BYTES + out_of_line(key.len()) + row.value.as_ref().map_or(0, |value| out_of_line(value.len()))
 }
 
 /// Hit and miss counts since open.
@@ -88,73 +81,83 @@ pub struct FillTicket {
     read_ts: TimeStamp,
 }
 
-/// The rows, in [`SHARDS`] caches chosen by key hash.
+/// The rows, in [`SHARDS`] tables chosen by key hash.
 struct Rows {
-    shards: Vec<Cache<SmallBytes, Row, RowWeighter>>,
+    shards: Vec<RowTable<Row>>,
+}
+
+/// A key's hash: the top bits choose its table, the low 32 its place in the table.
+#[derive(Debug, Clone, Copy)]
+struct KeyHash(u64);
+
+impl KeyHash {
+    fn of(key: &[u8]) -> KeyHash {
+        KeyHash(stable_hash(key))
+    }
+
+    fn shard(self) -> usize {
+        (self.0 >> (64 - SHARDS.trailing_zeros())) as usize
+    }
+
+    fn in_shard(self) -> u32 {
+        self.0 as u32
+    }
 }
 
 impl Rows {
-    fn new(items: usize, capacity_bytes: u64) -> Rows {
-        let items = items.div_ceil(SHARDS);
+    fn new(capacity_bytes: u64) -> Rows {
         let bytes = capacity_bytes.div_ceil(SHARDS as u64);
-        Rows { shards: (0..SHARDS).map(|_| Cache::with_weighter(items, bytes, RowWeighter)).collect() }
-    }
-
-    fn shard(&self, key: &[u8]) -> &Cache<SmallBytes, Row, RowWeighter> {
-        &self.shards[shard_of(key)]
-    }
-
-    fn shard_mut(&mut self, key: &[u8]) -> &mut Cache<SmallBytes, Row, RowWeighter> {
-        &mut self.shards[shard_of(key)]
+        Rows { shards: (0..SHARDS).map(|_| RowTable::new(bytes, ROW_FIXED_BYTES)).collect() }
     }
 
     fn get(&self, key: &[u8]) -> Option<&Row> {
-        self.shard(key).get(key)
+        let hash = KeyHash::of(key);
+        self.shards[hash.shard()].get(key, hash.in_shard())
+    }
+
+    /// The rows of `keys`, their table memory read for all keys before any is looked up, so
+    /// that the CPU waits for the misses of many keys at once.
+    fn get_many<'a>(&'a self, keys: &[&[u8]]) -> Vec<Option<&'a Row>> {
+        let hashes: Vec<KeyHash> = keys.iter().map(|key| KeyHash::of(key)).collect();
+        for hash in &hashes {
+            self.shards[hash.shard()].warm(hash.in_shard());
+        }
+        keys.iter().zip(&hashes).map(|(key, hash)| self.shards[hash.shard()].get(key, hash.in_shard())).collect()
     }
 
     /// Sets `key`'s row to `row`, unless the key's row is newer (applied out of timestamp order):
-    /// that row goes, and the engine decides which version wins. A key that has a row costs one
-    /// hash lookup and keeps its key allocation (a SET used to peek, then insert a fresh key).
+    /// that row goes, and the engine decides which version wins. A key that has a row keeps
+    /// its slot and key copy.
     fn set_unless_newer(&mut self, key: &[u8], row: Row) {
-        let shard = self.shard_mut(key);
-        let newer = match shard.peek_mut(key) {
-            Some(mut existing) if existing.valid_from <= row.valid_from => {
-                *existing = row;
-                return;
-            }
-            Some(_) => true,
-            None => false,
-        };
-        if newer {
-            shard.remove(key);
-        } else {
-            shard.insert(SmallBytes::copy_from(key), row);
-        }
+        let hash = KeyHash::of(key);
+        let weight = weight_of(key, &row);
+        let valid_from = row.valid_from;
+        self.shards[hash.shard()]
+            .upsert(key, hash.in_shard(), row, weight, |existing| existing.valid_from <= valid_from);
     }
 
-    fn insert(&mut self, key: SmallBytes, row: Row) {
-        self.shard_mut(key.as_slice()).insert(key, row);
+    fn insert(&mut self, key: &[u8], row: Row) {
+        let hash = KeyHash::of(key);
+        let weight = weight_of(key, &row);
+        self.shards[hash.shard()].insert(key, hash.in_shard(), row, weight);
     }
 
     fn remove(&mut self, key: &[u8]) {
-        self.shard_mut(key).remove(key);
+        let hash = KeyHash::of(key);
+        self.shards[hash.shard()].remove(key, hash.in_shard());
     }
 
     fn clear(&mut self) {
-        self.shards.iter_mut().for_each(Cache::clear);
+        self.shards.iter_mut().for_each(RowTable::clear);
     }
 
     fn len(&self) -> usize {
-        self.shards.iter().map(Cache::len).sum()
+        self.shards.iter().map(RowTable::len).sum()
     }
 
     fn weight(&self) -> u64 {
-        self.shards.iter().map(Cache::weight).sum()
+        self.shards.iter().map(RowTable::weight).sum()
     }
-}
-
-fn shard_of(key: &[u8]) -> usize {
-    (stable_hash(key) % SHARDS as u64) as usize
 }
 
 /// The row cache of one core. With a capacity of 0 it holds nothing.
@@ -179,8 +182,8 @@ impl std::fmt::Debug for RowCache {
 impl RowCache {
     /// A cache weighing at most `capacity_bytes`.
     pub fn new(capacity_bytes: u64) -> RowCache {
-        let items = (capacity_bytes / (ROW_OVERHEAD_BYTES + SMALL_ROW_DATA_BYTES)).max(1) as usize;
-        let rows = (capacity_bytes > 0).then(|| RefCell::new(Rows::new(items, capacity_bytes)));
+        let items = (capacity_bytes / u64::from(ROW_FIXED_BYTES)).max(1) as usize;
+        let rows = (capacity_bytes > 0).then(|| RefCell::new(Rows::new(capacity_bytes)));
         RowCache {
             rows,
             doorkeeper: RefCell::new(Doorkeeper::new(items)),
@@ -212,6 +215,24 @@ impl RowCache {
         Some(found)
     }
 
+    /// [`RowCache::get_if_cached`] for many keys, `keys[i]` read at `read_ts[i]`: a pipelined
+    /// run of reads, whose table lookups then wait for their memory together.
+    pub fn get_many_if_cached(&self, keys: &[&[u8]], read_ts: &[TimeStamp]) -> Vec<Option<Option<Bytes>>> {
+        let Some(rows) = &self.rows else { return vec![None; keys.len()] };
+        let rows = rows.borrow();
+        let found: Vec<Option<Option<Bytes>>> = rows
+            .get_many(keys)
+            .into_iter()
+            .zip(read_ts)
+            .map(|(row, &read_ts)| {
+                let row = row.filter(|row| row.valid_from <= read_ts)?;
+                Some(row.value.as_ref().map(SmallBytes::to_bytes))
+            })
+            .collect();
+        self.hits.set(self.hits.get() + found.iter().filter(|found| found.is_some()).count() as u64);
+        found
+    }
+
     /// Taken before a read at `read_ts` that missed; see [`RowCache::fill`].
     pub fn ticket(&self, read_ts: TimeStamp) -> FillTicket {
         FillTicket { epoch: self.epoch.get(), read_ts }
@@ -228,7 +249,7 @@ impl RowCache {
             return;
         }
         let row = Row { valid_from: ticket.read_ts, value: value.as_deref().map(SmallBytes::copy_from) };
-        rows.borrow_mut().insert(SmallBytes::copy_from(user_key), row);
+        rows.borrow_mut().insert(user_key, row);
     }
 
     /// Brings the rows up to date with a batch the state machine has just applied.
@@ -322,5 +343,6 @@ fn default_value(batch: &WriteBatch, index: usize, data_key: &[u8], start_ts: Ti
 
 mod admission;
 mod small;
+mod table;
 #[cfg(test)]
 mod tests;
