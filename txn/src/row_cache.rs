@@ -41,6 +41,8 @@ const ROW_FIXED_BYTES: u32 = (std::mem::size_of::<table::Entry<Row>>() + 16) as 
 /// Bytes counted per out-of-line key or value on top of its length: the allocator's rounding
 /// and the shared buffer's header a reader's clone adds.
 const OUT_OF_LINE_OVERHEAD_BYTES: u32 = 48;
+/// Ops of an applied batch whose rows' memory is read together before their changes are made.
+const WARM_WINDOW: usize = 16;
 /// Values larger than this are not cached (they live in the value log and the block cache).
 pub const MAX_CACHED_VALUE_BYTES: usize = 64 * 1024;
 /// The rows are split by key hash into this many tables, each with its share of the budget, so
@@ -119,8 +121,8 @@ impl Rows {
     /// that the CPU waits for the misses of many keys at once.
     fn get_many<'a>(&'a self, keys: &[&[u8]]) -> Vec<Option<&'a Row>> {
         let hashes: Vec<KeyHash> = keys.iter().map(|key| KeyHash::of(key)).collect();
-        for hash in &hashes {
-            self.shards[hash.shard()].warm(hash.in_shard());
+        for &hash in &hashes {
+            self.warm(hash);
         }
         keys.iter().zip(&hashes).map(|(key, hash)| self.shards[hash.shard()].get(key, hash.in_shard())).collect()
     }
@@ -128,8 +130,7 @@ impl Rows {
     /// Sets `key`'s row to `row`, unless the key's row is newer (applied out of timestamp order):
     /// that row goes, and the engine decides which version wins. A key that has a row keeps
     /// its slot and key copy.
-    fn set_unless_newer(&mut self, key: &[u8], row: Row) {
-        let hash = KeyHash::of(key);
+    fn set_unless_newer(&mut self, key: &[u8], hash: KeyHash, row: Row) {
         let weight = weight_of(key, &row);
         let valid_from = row.valid_from;
         self.shards[hash.shard()]
@@ -142,8 +143,13 @@ impl Rows {
         self.shards[hash.shard()].insert(key, hash.in_shard(), row, weight);
     }
 
-    fn remove(&mut self, key: &[u8]) {
-        let hash = KeyHash::of(key);
+    /// Reads the memory a change of the row of a key with this hash will touch (see
+    /// [`RowTable::warm`]).
+    fn warm(&self, hash: KeyHash) {
+        self.shards[hash.shard()].warm(hash.in_shard());
+    }
+
+    fn remove(&mut self, key: &[u8], hash: KeyHash) {
         self.shards[hash.shard()].remove(key, hash.in_shard());
     }
 
@@ -257,38 +263,62 @@ impl RowCache {
         self.epoch.set(self.epoch.get() + 1);
         let Some(rows) = &self.rows else { return };
         let mut rows = rows.borrow_mut();
-        for (index, op) in batch.ops().iter().enumerate() {
-            match op {
-                WriteOp::Put { cf: Cf::Write, key, value } => self.observe_write(&mut rows, batch, index, key, value),
-                WriteOp::Put { cf: Cf::Lock, key, .. }
-                | WriteOp::Delete { cf: Cf::Lock | Cf::Write, key }
-                | WriteOp::Delete { cf: Cf::Default, key } => drop_row(&mut rows, key),
-                WriteOp::DeleteRange { .. } => rows.clear(),
-                WriteOp::Put { .. } | WriteOp::Delete { .. } => {}
+        let ops = batch.ops();
+        let mut changes = Vec::with_capacity(WARM_WINDOW);
+        for first in (0..ops.len()).step_by(WARM_WINDOW) {
+            // A window's changes are worked out first and their rows' memory read for all of
+            // them, so that the misses overlap; then the changes are made in order.
+            for (index, op) in ops.iter().enumerate().skip(first).take(WARM_WINDOW) {
+                self.changes_of(batch, index, op, &mut changes);
+            }
+            for change in &changes {
+                if let Change::Set(_, hash, _) | Change::Remove(_, hash) = change {
+                    rows.warm(*hash);
+                }
+            }
+            for change in changes.drain(..) {
+                match change {
+                    Change::Set(key, hash, row) => rows.set_unless_newer(&key, hash, row),
+                    Change::Remove(key, hash) => rows.remove(&key, hash),
+                    Change::Clear => rows.clear(),
+                }
             }
         }
     }
 
-    /// `at`: the Write CF op's place in the batch.
-    fn observe_write(&self, rows: &mut Rows, batch: &WriteBatch, at: usize, key: &[u8], value: &[u8]) {
+    /// The changes op `index` of `batch` makes to the rows.
+    fn changes_of(&self, batch: &WriteBatch, index: usize, op: &WriteOp, changes: &mut Vec<Change>) {
+        match op {
+            WriteOp::Put { cf: Cf::Write, key, value } => self.write_changes(batch, index, key, value, changes),
+            WriteOp::Put { cf: Cf::Lock, key, .. }
+            | WriteOp::Delete { cf: Cf::Lock | Cf::Write, key }
+            | WriteOp::Delete { cf: Cf::Default, key } => removals(key, changes),
+            WriteOp::DeleteRange { .. } => changes.push(Change::Clear),
+            WriteOp::Put { .. } | WriteOp::Delete { .. } => {}
+        }
+    }
+
+    /// The change a Write CF record makes (`at`: its op's place in the batch).
+    fn write_changes(&self, batch: &WriteBatch, at: usize, key: &[u8], value: &[u8], changes: &mut Vec<Change>) {
         let (Ok((data_key, commit_ts)), Ok(write)) = (keys::split_ts(key), Write::decode(value)) else {
-            drop_row(rows, key);
+            removals(key, changes);
             return;
         };
         self.max_applied_ts.set(self.max_applied_ts.get().max(commit_ts));
         let Some(user_key) = user_key_of(data_key) else { return };
+        let hash = KeyHash::of(&user_key);
         let value = match write.write_type {
             WriteType::Lock | WriteType::Rollback => return,
             WriteType::Delete => None,
             WriteType::Put => match write.short_value.or_else(|| default_value(batch, at, data_key, write.start_ts)) {
                 Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(SmallBytes::copy_from(&value)),
                 _ => {
-                    rows.remove(&user_key);
+                    changes.push(Change::Remove(user_key, hash));
                     return;
                 }
             },
         };
-        rows.set_unless_newer(&user_key, Row { valid_from: commit_ts, value });
+        changes.push(Change::Set(user_key, hash, Row { valid_from: commit_ts, value }));
     }
 
     /// Forgets every row (after an apply that failed half way).
@@ -307,13 +337,22 @@ impl RowCache {
     }
 }
 
-/// Drops the row of the key a Lock/Write/Default CF key belongs to (a Lock CF key is a data key;
-/// the others carry a timestamp suffix).
-fn drop_row(rows: &mut Rows, key: &[u8]) {
+/// One change an applied op makes to the rows: a user key's row set or removed, or all rows
+/// dropped.
+enum Change {
+    Set(Vec<u8>, KeyHash, Row),
+    Remove(Vec<u8>, KeyHash),
+    Clear,
+}
+
+/// Removes the row of the key a Lock/Write/Default CF key belongs to (a Lock CF key is a data
+/// key; the others carry a timestamp suffix).
+fn removals(key: &[u8], changes: &mut Vec<Change>) {
     let data_key = keys::split_ts(key).map(|(data_key, _)| data_key).ok();
     for candidate in [Some(key), data_key].into_iter().flatten() {
         if let Some(user_key) = user_key_of(candidate) {
-            rows.remove(&user_key);
+            let hash = KeyHash::of(&user_key);
+            changes.push(Change::Remove(user_key, hash));
         }
     }
 }

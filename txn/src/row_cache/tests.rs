@@ -168,3 +168,39 @@ fn the_cache_stays_within_its_budget() {
     }
     assert!(cache.stats().weight_bytes <= 64 * 1024, "{:?}", cache.stats());
 }
+
+/// The ops of `batches` as one batch (a merged raft entry).
+fn merged(batches: &[WriteBatch]) -> WriteBatch {
+    let mut merged = WriteBatch::new();
+    for op in batches.iter().flat_map(WriteBatch::ops) {
+        match op {
+            WriteOp::Put { cf, key, value } => merged.put(*cf, key.clone(), value.clone()),
+            WriteOp::Delete { cf, key } => merged.delete(*cf, key.clone()),
+            WriteOp::DeleteRange { cf, start, end } => merged.delete_range(*cf, start.clone(), end.clone()),
+        };
+    }
+    merged
+}
+
+#[test]
+fn a_merged_batch_changes_rows_in_op_order_across_warm_windows() {
+    let cache = RowCache::new(1 << 20);
+    let many: Vec<Mutation> = (0..2 * WARM_WINDOW + 3).map(|i| put(&format!("k{i}"), b"first")).collect();
+    let mut lock = WriteBatch::new();
+    let lock_record = Lock::new(LockType::Put, Bytes::from_static(b"k1"), ts(12), 3000).encode();
+    lock.put(Cf::Lock, keys::data_key(b"k1"), lock_record);
+    let batch = merged(&[
+        one_pc(&many, ts(10), ts(11)),
+        lock,
+        one_pc(&[put("k2", b"second"), put("k1", b"after the lock")], ts(13), ts(14)),
+        one_pc(&[put("k2", b"third")], ts(15), ts(16)),
+    ]);
+    assert!(batch.len() > 2 * WARM_WINDOW + 3, "the batch spans several windows");
+    cache.observe(&batch);
+    assert_eq!(cache.get(b"k0", ts(20)), Some(Some(Bytes::from_static(b"first"))));
+    assert_eq!(cache.get(b"k1", ts(20)), Some(Some(Bytes::from_static(b"after the lock"))));
+    assert_eq!(cache.get(b"k2", ts(20)), Some(Some(Bytes::from_static(b"third"))));
+    let last = format!("k{}", 2 * WARM_WINDOW + 2);
+    assert_eq!(cache.get(last.as_bytes(), ts(20)), Some(Some(Bytes::from_static(b"first"))));
+    assert_eq!(cache.stats().rows, 2 * WARM_WINDOW + 3);
+}
