@@ -145,7 +145,9 @@ fn bump(counter: &Cell<u64>) {
 /// The caches of one core.
 pub struct Caches {
     blocks: RefCell<Cache<BlockKey, Bytes, BlockWeighter>>,
-    metas: RefCell<HashMap<BlockKey, MetaBlock>>,
+    /// foldhash, not SipHash: keys are our own file ids and offsets, and every point read that
+    /// reaches the tables looks up each candidate table's filter here.
+    metas: RefCell<HashMap<BlockKey, MetaBlock, foldhash::fast::FixedState>>,
     meta_bytes: Cell<u64>,
     admission: RefCell<TinyLfu>,
     block_capacity_bytes: u64,
@@ -165,7 +167,7 @@ impl Caches {
         let block_items = (options.block_cache_bytes / TYPICAL_BLOCK_BYTES).max(1) as usize;
         Ok(Caches {
             blocks: RefCell::new(Cache::with_weighter(block_items, options.block_cache_bytes, BlockWeighter)),
-            metas: RefCell::new(HashMap::new()),
+            metas: RefCell::new(HashMap::default()),
             meta_bytes: Cell::new(0),
             admission: RefCell::new(TinyLfu::new(block_items.max(MIN_SKETCH_ITEMS))),
             block_capacity_bytes: options.block_cache_bytes,

@@ -87,6 +87,10 @@ struct State<F: FileSystem> {
     frozen: VecDeque<Rc<MemTable>>,
     version: Rc<Version>,
     tables: HashMap<u64, Rc<Table<F::File>>>,
+    /// Per CF, the open tables of the current version's files in level order (the order of
+    /// `version.levels(cf)` flattened): a read takes them with one reference count instead of
+    /// a map lookup per file.
+    version_tables: [LevelTables<F>; 4],
     /// Range tombstones of the current version's tables, per CF.
     table_tombstones: [Rc<Vec<RangeTombstone>>; 4],
     last_seq: Seq,
@@ -105,6 +109,9 @@ struct State<F: FileSystem> {
     disk_error: Option<String>,
     closed: bool,
 }
+
+/// A CF's open tables in level order, shared by the reads of one version.
+pub(super) type LevelTables<F> = Rc<[Rc<Table<<F as FileSystem>::File>>]>;
 
 /// Counters of the engine's work.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -599,6 +606,7 @@ impl<F: FileSystem> State<F> {
             next_file_id: version.next_file_id.max(1),
             version: Rc::new(Version::default()),
             tables,
+            version_tables: Default::default(),
             table_tombstones: Default::default(),
             next_memtable_id: 2,
             filter_suffix_bytes,
@@ -621,18 +629,23 @@ impl<F: FileSystem> State<F> {
         self.frozen.push_back(old);
     }
 
+    /// Makes `version` current. Every file of it must have its table open.
     fn install(&mut self, version: Rc<Version>) {
         for cf in Cf::ALL {
-            let tombstones: Vec<RangeTombstone> = version
+            let tables: LevelTables<F> = version
                 .levels(cf)
                 .iter()
                 .flatten()
-                .filter_map(|meta| self.tables.get(&meta.id))
+                .map(|meta| self.tables.get(&meta.id).expect("every version file has an open table").clone())
+                .collect();
+            let tombstones: Vec<RangeTombstone> = tables
+                .iter()
                 .flat_map(|table| {
                     table.range_tombstones().iter().filter_map(|t| RangeTombstone::from_sst(&t.start, &t.end))
                 })
                 .collect();
             self.table_tombstones[cf.index()] = Rc::new(tombstones);
+            self.version_tables[cf.index()] = tables;
         }
         self.version = version;
     }

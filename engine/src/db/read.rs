@@ -11,7 +11,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 
 use super::level_iter::{LevelIterator, SourceIterator};
-use super::{Engine, Snapshot};
+use super::{Engine, LevelTables, Snapshot};
 use crate::cache::value_key;
 use crate::error::{Error, Result};
 use crate::io::{File, FileSystem};
@@ -59,7 +59,7 @@ impl ReadOptions {
 struct ReadView<F: FileSystem> {
     memtables: Vec<Rc<MemTable>>,
     version: Rc<Version>,
-    tables: Vec<Rc<Table<F::File>>>,
+    tables: LevelTables<F>,
     tombstones: Vec<RangeTombstone>,
 }
 
@@ -86,12 +86,7 @@ impl<F: FileSystem> Engine<F> {
         let mut tombstones: Vec<RangeTombstone> = memtables.iter().flat_map(|m| m.range_tombstones(cf)).collect();
         tombstones.extend(state.table_tombstones[cf.index()].iter().cloned());
         let version = state.version.clone();
-        let tables = version
-            .levels(cf)
-            .iter()
-            .flatten()
-            .map(|meta| state.tables.get(&meta.id).expect("every version file has an open table").clone())
-            .collect();
+        let tables = state.version_tables[cf.index()].clone();
         ReadView { memtables, version, tables, tombstones }
     }
 

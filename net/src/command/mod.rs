@@ -34,7 +34,9 @@ const MAX_NAME_BYTES: usize = 64;
 #[derive(Debug)]
 pub struct CommandTable {
     commands: &'static [CommandSpec],
-    by_name: HashMap<&'static [u8], &'static CommandSpec>,
+    /// foldhash, not SipHash: the table is fixed at start (lookups cannot grow it, so no
+    /// flooding concern), and SipHash of the name was 1.8% of GET 16 B -P16's samples.
+    by_name: HashMap<&'static [u8], &'static CommandSpec, foldhash::fast::FixedState>,
 }
 
 impl Default for CommandTable {
