@@ -349,6 +349,42 @@ fn slowlog_merges_every_core_newest_first() {
     assert!(len <= 2, "at most one entry per core: {len}");
 }
 
+/// A pipelined run whose GETs the row cache answers (their arguments logged as they are) and
+/// whose other requests run (their arguments copied before): each entry shows its own request.
+#[test]
+fn slowlog_shows_each_request_of_a_pipelined_run() {
+    let server = TestServer::start();
+    let mut con = server.client();
+    for key in ["p1", "p2"] {
+        let _: () = redis::cmd("SET").arg(key).arg("v").query(&mut con).expect("set");
+        let _: Option<String> = redis::cmd("GET").arg(key).query(&mut con).expect("get");
+    }
+    let _: String = redis::cmd("CONFIG").arg(&["SET", "slowlog-log-slower-than", "0"]).query(&mut con).expect("set");
+    let _: String = redis::cmd("SLOWLOG").arg("RESET").query(&mut con).expect("reset");
+    let (a, b, c, d): (Option<String>, Option<String>, Option<String>, i64) = redis::pipe()
+        .cmd("GET")
+        .arg("p1")
+        .cmd("GET")
+        .arg("absent")
+        .cmd("GET")
+        .arg("p2")
+        .cmd("INCR")
+        .arg("counter")
+        .query(&mut con)
+        .expect("pipeline");
+    assert_eq!((a.as_deref(), b, c.as_deref(), d), (Some("v"), None, Some("v"), 1));
+    let mut logged: Vec<Vec<String>> = slowlog_entries(&mut con, Some(-1))
+        .iter()
+        .map(|entry| match entry {
+            Value::Array(fields) => redis::from_redis_value(&fields[3]).expect("args"),
+            other => panic!("entry {other:?}"),
+        })
+        .filter(|args: &Vec<String>| args[0] != "SLOWLOG")
+        .collect();
+    logged.sort();
+    assert_eq!(logged, [vec!["GET", "absent"], vec!["GET", "p1"], vec!["GET", "p2"], vec!["INCR", "counter"]]);
+}
+
 #[test]
 fn latency_histogram_aggregates_cores() {
     let server = TestServer::start();

@@ -66,7 +66,6 @@ impl NodeHandler {
             self.record(conn, spec, args, elapsed_us(started), &reply);
             return vec![reply];
         }
-        let logged: Vec<_> = run.iter().map(|r| (r.spec, self.slowlog_on().then(|| r.args.clone()))).collect();
         // GETs the row cache answers are served at once; plain SETs commit together; the rest
         // run side by side, beside the SETs.
         let mut replies = cmd::strings::cached_gets(&self.core, &run).await;
@@ -74,10 +73,16 @@ impl NodeHandler {
         let mut sets = Vec::with_capacity(set_indices.len());
         let mut rest = Vec::new();
         let mut next_set = set_indices.iter().copied().peekable();
+        // The slow log's copy of each request's arguments: an answered request's own (it has
+        // run), a copy of the others' (they are consumed by running).
+        let slowlog = self.slowlog_on();
+        let mut logged = Vec::with_capacity(run.len());
         for (index, request) in run.into_iter().enumerate() {
             if replies[index].is_some() {
+                logged.push((request.spec, slowlog.then_some(request.args)));
                 continue;
             }
+            logged.push((request.spec, slowlog.then(|| request.args.clone())));
             if next_set.next_if_eq(&index).is_some() {
                 sets.push(request);
             } else {

@@ -118,7 +118,7 @@ pub struct Store {
     tso: Arc<Tso>,
     latches: Latches,
     map: Arc<RegionMap>,
-    max_ts: HashMap<u64, MaxTs>,
+    max_ts: HashMap<u64, MaxTs, foldhash::fast::FixedState>,
     rows: Rc<RowCache>,
     gc: Rc<MvccGc<DmaFs>>,
 }

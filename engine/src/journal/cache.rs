@@ -11,7 +11,7 @@ use super::index::RecordLocation;
 /// Decoded payloads keyed by record location.
 #[derive(Debug)]
 pub struct RecordCache {
-    records: HashMap<RecordLocation, Bytes>,
+    records: HashMap<RecordLocation, Bytes, foldhash::fast::FixedState>,
     order: VecDeque<RecordLocation>,
     size_bytes: usize,
     capacity_bytes: usize,
@@ -20,7 +20,7 @@ pub struct RecordCache {
 impl RecordCache {
     /// An empty cache holding at most `capacity_bytes` of payloads.
     pub fn new(capacity_bytes: usize) -> RecordCache {
-        RecordCache { records: HashMap::new(), order: VecDeque::new(), size_bytes: 0, capacity_bytes }
+        RecordCache { records: HashMap::default(), order: VecDeque::new(), size_bytes: 0, capacity_bytes }
     }
 
     /// The payload of the record at `location`, if cached.

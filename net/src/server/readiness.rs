@@ -60,7 +60,7 @@ struct Slot {
 
 struct Inner {
     ring: IoUring<squeue::Entry, cqueue::Entry>,
-    slots: HashMap<u64, Slot>,
+    slots: HashMap<u64, Slot, foldhash::fast::FixedState>,
     /// Registration tokens, never reused: a late completion of a closed connection finds no
     /// slot and is ignored.
     next_token: u64,
@@ -101,7 +101,8 @@ impl Readiness {
         // SAFETY: `eventfd` was just created and is owned by nothing else; the file closes it.
         let wakeup = unsafe { BufferedFile::from_raw_fd(eventfd) };
         ring.submitter().register_eventfd(eventfd)?;
-        let inner = Inner { ring, slots: HashMap::new(), next_token: CANCEL_USER_DATA + 1, completions: Vec::new() };
+        let inner =
+            Inner { ring, slots: HashMap::default(), next_token: CANCEL_USER_DATA + 1, completions: Vec::new() };
         Ok(Rc::new(Readiness { inner: RefCell::new(inner), wakeup }))
     }
 
