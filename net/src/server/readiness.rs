@@ -323,19 +323,23 @@ mod tests {
         (client, server, registration)
     }
 
+    /// Runs `test` on an executor with a driven readiness ring.
     fn run<F, Fut>(test: F)
     where
-        F: FnOnce() -> Fut + Send + 'static,
+        F: FnOnce(Rc<Readiness>) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ()> + 'static,
     {
-        glommio::LocalExecutorBuilder::default().spawn(test).expect("executor").join().expect("test");
+        let with_ring = || async move {
+            let readiness = Readiness::new().expect("this kernel has COOP_TASKRUN");
+            let _driver = glommio::spawn_local(readiness.clone().drive());
+            test(readiness).await;
+        };
+        glommio::LocalExecutorBuilder::default().spawn(with_ring).expect("executor").join().expect("test");
     }
 
     #[test]
     fn a_waiting_read_wakes_when_bytes_arrive_and_sees_the_end_of_the_stream() {
-        run(|| async {
-            let readiness = Readiness::new().expect("this kernel has COOP_TASKRUN");
-            let _driver = glommio::spawn_local(readiness.clone().drive());
+        run(|readiness| async move {
             let (mut client, _server, registration) = registered(&readiness);
             let writer = glommio::spawn_local(async move {
                 glommio::timer::sleep(Duration::from_millis(20)).await;
@@ -356,9 +360,7 @@ mod tests {
 
     #[test]
     fn bytes_sent_after_a_draining_read_and_before_the_next_are_read() {
-        run(|| async {
-            let readiness = Readiness::new().expect("ring");
-            let _driver = glommio::spawn_local(readiness.clone().drive());
+        run(|readiness| async move {
             let (mut client, _server, registration) = registered(&readiness);
             let mut input = BytesMut::new();
             for round in 0..50u8 {
@@ -372,9 +374,7 @@ mod tests {
 
     #[test]
     fn a_read_takes_at_most_what_it_asked_for_and_the_rest_stays_readable() {
-        run(|| async {
-            let readiness = Readiness::new().expect("ring");
-            let _driver = glommio::spawn_local(readiness.clone().drive());
+        run(|readiness| async move {
             let (mut client, _server, registration) = registered(&readiness);
             client.write_all(&[7; 100]).expect("write");
             let mut input = BytesMut::new();
@@ -386,9 +386,7 @@ mod tests {
 
     #[test]
     fn dropped_registrations_leave_no_slot_behind() {
-        run(|| async {
-            let readiness = Readiness::new().expect("ring");
-            let _driver = glommio::spawn_local(readiness.clone().drive());
+        run(|readiness| async move {
             let registrations: Vec<_> = (0..8).map(|_| registered(&readiness)).collect();
             assert_eq!(readiness.inner.borrow().slots.len(), 8);
             drop(registrations);
