@@ -226,8 +226,10 @@ impl RowCache {
     pub fn get_many_if_cached(&self, keys: &[&[u8]], read_ts: &[TimeStamp]) -> Vec<Option<Option<Bytes>>> {
         let Some(rows) = &self.rows else { return vec![None; keys.len()] };
         let rows = rows.borrow();
-        let found: Vec<Option<Option<Bytes>>> = rows
-            .get_many(keys)
+        let found_rows = rows.get_many(keys);
+        // The readers decode each value's header next: read the out-of-line ones together.
+        found_rows.iter().flatten().filter_map(|row| row.value.as_ref()).for_each(SmallBytes::warm);
+        let found: Vec<Option<Option<Bytes>>> = found_rows
             .into_iter()
             .zip(read_ts)
             .map(|(row, &read_ts)| {

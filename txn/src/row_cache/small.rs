@@ -50,6 +50,14 @@ impl SmallBytes {
         }
     }
 
+    /// Reads the first byte of out-of-line bytes, so that a caller about to use many values
+    /// can let their cache misses overlap (inline bytes were read with their entry).
+    pub(super) fn warm(&self) {
+        if let SmallBytes::Shared(bytes) = self {
+            std::hint::black_box(bytes.first().copied());
+        }
+    }
+
     pub(super) fn len(&self) -> usize {
         self.as_slice().len()
     }
