@@ -99,13 +99,22 @@ impl<F: FileSystem> Engine<F> {
 
     /// Runs a task whose caller set `compacting`; clears it at the end.
     async fn run_task(&self, task: CompactionTask) -> Result<()> {
-        let result =
-            if task.is_trivial_move() { self.trivial_move(&task).await } else { self.merge_files(&task).await };
+        // A file moved as it is keeps its level's form: into a compressed level it is rewritten.
+        let moves = task.is_trivial_move() && !self.changes_compression(&task);
+        let result = if moves { self.trivial_move(&task).await } else { self.merge_files(&task).await };
         self.inner.state.borrow_mut().compacting = false;
         self.inner.events.notify_all();
         result?;
         self.inner.stats.borrow_mut().compactions += 1;
         Ok(())
+    }
+
+    /// True when the task's input and output levels differ in compression (see
+    /// `EngineOptions::compress_from_level`).
+    fn changes_compression(&self, task: &CompactionTask) -> bool {
+        let options = &self.inner.options;
+        options.table_options(task.cf, task.level).compression
+            != options.table_options(task.cf, task.output_level()).compression
     }
 
     async fn trivial_move(&self, task: &CompactionTask) -> Result<()> {
