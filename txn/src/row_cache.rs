@@ -57,6 +57,13 @@ struct Row {
     value: Option<SmallBytes>,
 }
 
+impl Row {
+    /// The value a read at `read_ts` gets from this row, if the row is valid then.
+    fn answer(&self, read_ts: TimeStamp) -> Option<Option<Bytes>> {
+        (self.valid_from <= read_ts).then(|| self.value.as_ref().map(SmallBytes::to_bytes))
+    }
+}
+
 /// What `key` and `row` are counted as against the budget.
 fn weight_of(key: &[u8], row: &Row) -> u32 {
     let out_of_line = |len: usize| if len > small::INLINE_BYTES { len as u32 + OUT_OF_LINE_OVERHEAD_BYTES } else { 0 };
@@ -202,41 +209,23 @@ impl RowCache {
 
     /// The value of `user_key` at `read_ts` if a row answers it: `Some(None)` means "no value".
     pub fn get(&self, user_key: &[u8], read_ts: TimeStamp) -> Option<Option<Bytes>> {
-        let found = self.get_if_cached(user_key, read_ts);
-        if found.is_none() {
-            self.misses.set(self.misses.get() + 1);
-        }
+        let found = self.rows.as_ref().and_then(|rows| rows.borrow().get(user_key)?.answer(read_ts));
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.set(counter.get() + 1);
         found
     }
 
-    /// Like [`RowCache::get`], but a miss is not counted: for a read that, when this finds
-    /// nothing, goes on to [`RowCache::get`] (which counts it).
-    pub fn get_if_cached(&self, user_key: &[u8], read_ts: TimeStamp) -> Option<Option<Bytes>> {
-        let found = self.rows.as_ref().and_then(|rows| {
-            let rows = rows.borrow();
-            let row = rows.get(user_key)?;
-            (row.valid_from <= read_ts).then(|| row.value.as_ref().map(SmallBytes::to_bytes))
-        })?;
-        self.hits.set(self.hits.get() + 1);
-        Some(found)
-    }
-
-    /// [`RowCache::get_if_cached`] for many keys, `keys[i]` read at `read_ts[i]`: a pipelined
-    /// run of reads, whose table lookups then wait for their memory together.
+    /// [`RowCache::get`] for many keys, `keys[i]` read at `read_ts[i]` (a pipelined run of
+    /// reads, whose table lookups then wait for their memory together), without counting
+    /// misses: a key this does not answer goes on to [`RowCache::get`], which counts it.
     pub fn get_many_if_cached(&self, keys: &[&[u8]], read_ts: &[TimeStamp]) -> Vec<Option<Option<Bytes>>> {
         let Some(rows) = &self.rows else { return vec![None; keys.len()] };
         let rows = rows.borrow();
         let found_rows = rows.get_many(keys);
         // The readers decode each value's header next: read the out-of-line ones together.
         found_rows.iter().flatten().filter_map(|row| row.value.as_ref()).for_each(SmallBytes::warm);
-        let found: Vec<Option<Option<Bytes>>> = found_rows
-            .into_iter()
-            .zip(read_ts)
-            .map(|(row, &read_ts)| {
-                let row = row.filter(|row| row.valid_from <= read_ts)?;
-                Some(row.value.as_ref().map(SmallBytes::to_bytes))
-            })
-            .collect();
+        let found: Vec<Option<Option<Bytes>>> =
+            found_rows.into_iter().zip(read_ts).map(|(row, &read_ts)| row?.answer(read_ts)).collect();
         self.hits.set(self.hits.get() + found.iter().filter(|found| found.is_some()).count() as u64);
         found
     }

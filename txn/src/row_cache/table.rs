@@ -51,6 +51,21 @@ pub(super) struct RowTable<V> {
     hand: usize,
 }
 
+/// The slot naming entry `index` of a key with `hash`.
+fn slot(hash: u32, index: usize) -> u64 {
+    u64::from(hash) << 32 | (index as u64 + 1)
+}
+
+/// The hash a non-empty slot holds.
+fn slot_hash(slot: u64) -> u32 {
+    (slot >> 32) as u32
+}
+
+/// The entry index a non-empty slot names.
+fn slot_index(slot: u64) -> usize {
+    slot as u32 as usize - 1
+}
+
 impl<V> RowTable<V> {
     /// A table for rows weighing at most `capacity` bytes, each at least `min_weight`.
     pub(super) fn new(capacity: u64, min_weight: u32) -> RowTable<V> {
@@ -84,22 +99,22 @@ impl<V> RowTable<V> {
     /// this hash will read first, so that it is in the CPU's cache by then.
     pub(super) fn warm(&self, hash: u32) {
         let slot = std::hint::black_box(self.slots[self.home(hash)]);
-        if let Some(entry) = self.entries.get((slot as u32 as usize).wrapping_sub(1)) {
-            std::hint::black_box(entry.hash);
+        if slot != 0 {
+            std::hint::black_box(self.entries[slot_index(slot)].hash);
         }
     }
 
     /// The slot position and entry index of `key`.
     fn find(&self, key: &[u8], hash: u32) -> Option<(usize, usize)> {
         let mask = self.mask();
-        let mut position = hash as usize & mask;
+        let mut position = self.home(hash);
         loop {
             let slot = self.slots[position];
             if slot == 0 {
                 return None;
             }
-            if (slot >> 32) as u32 == hash {
-                let index = slot as u32 as usize - 1;
+            if slot_hash(slot) == hash {
+                let index = slot_index(slot);
                 if self.entries[index].key.as_slice() == key {
                     return Some((position, index));
                 }
@@ -137,10 +152,11 @@ impl<V> RowTable<V> {
             self.remove_at(position, index);
             return;
         }
-        if self.weight - u64::from(old) + u64::from(weight) <= self.capacity {
+        let replaced_weight = self.weight - u64::from(old) + u64::from(weight);
+        if replaced_weight <= self.capacity {
             entry.value = value;
             entry.weight.set((entry.weight.get() & REFERENCED) | weight);
-            self.weight = self.weight - u64::from(old) + u64::from(weight);
+            self.weight = replaced_weight;
             return;
         }
         self.remove_at(position, index);
@@ -160,12 +176,17 @@ impl<V> RowTable<V> {
         let index = self.entries.len();
         self.entries.push(Entry { hash, weight: Cell::new(weight), key: SmallBytes::copy_from(key), value });
         self.weight += u64::from(weight);
+        self.place(slot(hash, index));
+    }
+
+    /// Puts `slot` in the first empty position of its probe run.
+    fn place(&mut self, slot: u64) {
         let mask = self.mask();
-        let mut position = hash as usize & mask;
+        let mut position = self.home(slot_hash(slot));
         while self.slots[position] != 0 {
             position = (position + 1) & mask;
         }
-        self.slots[position] = u64::from(hash) << 32 | (index as u64 + 1);
+        self.slots[position] = slot;
     }
 
     pub(super) fn remove(&mut self, key: &[u8], hash: u32) {
@@ -203,10 +224,9 @@ impl<V> RowTable<V> {
 
     /// The slot position naming entry `index`.
     fn position_of(&self, index: usize) -> usize {
-        let wanted = index as u64 + 1;
         let mask = self.mask();
         let mut position = self.home(self.entries[index].hash);
-        while self.slots[position] as u32 as u64 != wanted {
+        while self.slots[position] == 0 || slot_index(self.slots[position]) != index {
             position = (position + 1) & mask;
         }
         position
@@ -224,7 +244,7 @@ impl<V> RowTable<V> {
             if slot == 0 {
                 break;
             }
-            let home = (slot >> 32) as usize & mask;
+            let home = self.home(slot_hash(slot));
             // The slot may fill the hole if the hole lies on its probe path: home..=next.
             if next.wrapping_sub(home) & mask >= next.wrapping_sub(hole) & mask {
                 self.slots[hole] = slot;
@@ -236,7 +256,7 @@ impl<V> RowTable<V> {
         let last = self.entries.len() - 1;
         if index != last {
             let moved = self.position_of(last);
-            self.slots[moved] = self.slots[moved] & !u64::from(u32::MAX) | (index as u64 + 1);
+            self.slots[moved] = slot(self.entries[last].hash, index);
         }
         let removed = self.entries.swap_remove(index);
         self.weight -= u64::from(removed.weight());
@@ -246,14 +266,7 @@ impl<V> RowTable<V> {
     fn grow(&mut self) {
         let doubled = vec![0; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
-        let mask = self.mask();
-        for slot in old.into_iter().filter(|&slot| slot != 0) {
-            let mut position = (slot >> 32) as usize & mask;
-            while self.slots[position] != 0 {
-                position = (position + 1) & mask;
-            }
-            self.slots[position] = slot;
-        }
+        old.into_iter().filter(|&slot| slot != 0).for_each(|slot| self.place(slot));
     }
 }
 
@@ -298,9 +311,9 @@ mod tests {
     fn check_structure(table: &RowTable<u32>) {
         let mut named = vec![false; table.entries.len()];
         for (position, &slot) in table.slots.iter().enumerate().filter(|(_, slot)| **slot != 0) {
-            let index = slot as u32 as usize - 1;
+            let index = slot_index(slot);
             assert!(!std::mem::replace(&mut named[index], true), "entry {index} named twice");
-            assert_eq!((slot >> 32) as u32, table.entries[index].hash);
+            assert_eq!(slot_hash(slot), table.entries[index].hash);
             let mut probe = table.home(table.entries[index].hash);
             while probe != position {
                 assert_ne!(table.slots[probe], 0, "gap before slot {position}");
