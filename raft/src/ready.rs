@@ -41,14 +41,14 @@
 use std::rc::Rc;
 
 use nokv_engine::io::FileSystem;
-use nokv_engine::journal::{JournalBatch, JournalEntry};
+use nokv_engine::journal::JournalBatch;
 use raft::Ready;
 use raft::eraftpb::{Entry, EntryType};
 
 use crate::error::{RaftError, Result};
 use crate::region::Region;
 use crate::state_machine::StateMachine;
-use crate::storage::{CONF_STATE_KEY, HARD_STATE_KEY, encode_entry};
+use crate::storage::{CONF_STATE_KEY, HARD_STATE_KEY, stage_entry};
 use crate::store::RaftStore;
 
 /// A region's ready between collect and advance.
@@ -189,12 +189,7 @@ where
         let committed = ready.take_committed_entries();
         if !ready.entries().is_empty() {
             region.storage.append(ready.entries());
-            batch.add_entries(ready.entries().iter().map(|entry| JournalEntry {
-                region_id: region.id,
-                term: entry.term,
-                index: entry.index,
-                payload: encode_entry(entry),
-            }));
+            ready.entries().iter().for_each(|entry| stage_entry(batch, region.id, entry));
         }
         if let Some(hard_state) = ready.hs() {
             region.storage.set_hard_state(hard_state);

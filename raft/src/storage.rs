@@ -25,10 +25,13 @@
 //! restart, the entries between the state machine's flushed index and the log's end, which the
 //! first round re-applies and evicts).
 //!
-//! # Journal layout of a region (format version 1)
+//! # Journal layout of a region (format version 2)
 //! ```text
-//! entry  (journal Entries item)    payload = eraftpb::Entry, protobuf-encoded (its own index
-//!                                            and term are checked against the journal's)
+//! entry  (journal Entries item)    payload = head | data, head = ENTRY_FORMAT | u8 entry type
+//!                                            | varint context length | context; term and
+//!                                            index are the journal's own
+//!                                            (version 1 payloads, an eraftpb::Entry encoded
+//!                                            with protobuf, still decode)
 //! state  b"hard_state"             eraftpb::HardState, protobuf-encoded
 //! state  b"conf_state"             eraftpb::ConfState, protobuf-encoded
 //! state  b"truncated_state"        u8 version (1) | u64 LE index | u64 LE term
@@ -44,8 +47,8 @@ use std::rc::Rc;
 use bytes::Bytes;
 use nokv_engine::codec::{self, Reader};
 use nokv_engine::io::FileSystem;
-use nokv_engine::journal::Journal;
-use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
+use nokv_engine::journal::{Journal, JournalBatch, JournalEntry};
+use raft::eraftpb::{ConfState, Entry, EntryType, HardState, Snapshot};
 use raft::{GetEntriesContext, RaftState, StorageError};
 
 use crate::error::{RaftError, Result};
@@ -56,6 +59,9 @@ pub const HARD_STATE_KEY: &[u8] = b"hard_state";
 pub const CONF_STATE_KEY: &[u8] = b"conf_state";
 /// State key of the index and term of the last compacted entry.
 pub const TRUNCATED_STATE_KEY: &[u8] = b"truncated_state";
+/// First byte of an entry's journal payload. A version 1 payload is a protobuf-encoded `Entry`,
+/// which starts with one of its field tags (0x08 to 0x32).
+const ENTRY_FORMAT: u8 = 0xE2;
 /// Version byte of the `truncated_state` value.
 const TRUNCATED_STATE_VERSION: u8 = 1;
 
@@ -397,9 +403,50 @@ pub fn decode_message<M: protobuf::Message>(bytes: &[u8], what: &str) -> Result<
         .map_err(|error| RaftError::Storage(nokv_engine::Error::corruption("raft state", format!("{what}: {error}"))))
 }
 
-/// Encodes an entry as its journal payload.
-pub fn encode_entry(entry: &Entry) -> Bytes {
-    encode_message(entry)
+/// Adds `entry` to `batch`. Its journal payload is a short head (format, entry type, context)
+/// followed by the entry's data as it is: the data (a proposal, or several merged) goes into the
+/// journal's record without an encoding of its own, and comes back as a slice of it.
+pub fn stage_entry(batch: &mut JournalBatch, region_id: u64, entry: &Entry) {
+    let stored = JournalEntry { region_id, term: entry.term, index: entry.index, payload: entry.data.clone() };
+    batch.add_entry_with_head(stored, entry_head(entry));
+}
+
+fn entry_head(entry: &Entry) -> Bytes {
+    let entry_type = entry.get_entry_type();
+    if entry.context.is_empty() {
+        return match entry_type {
+            EntryType::EntryNormal => Bytes::from_static(&[ENTRY_FORMAT, EntryType::EntryNormal as u8, 0]),
+            EntryType::EntryConfChange => Bytes::from_static(&[ENTRY_FORMAT, EntryType::EntryConfChange as u8, 0]),
+            EntryType::EntryConfChangeV2 => Bytes::from_static(&[ENTRY_FORMAT, EntryType::EntryConfChangeV2 as u8, 0]),
+        };
+    }
+    let mut head = vec![ENTRY_FORMAT, entry_type as u8];
+    codec::put_length_prefixed(&mut head, &entry.context);
+    Bytes::from(head)
+}
+
+/// Decodes the journal payload of entry `index` of `region_id` (see [`stage_entry`]); `term`
+/// is the journal's. The entry's data and context are slices of `payload`, not copies.
+pub fn decode_entry(region_id: u64, term: u64, index: u64, payload: &Bytes) -> Result<Entry> {
+    let corrupt = |detail: String| {
+        RaftError::Storage(nokv_engine::Error::corruption("raft entry", format!("region {region_id}: {detail}")))
+    };
+    if payload.first() != Some(&ENTRY_FORMAT) {
+        let entry: Entry = decode_message(payload, "raft entry")?;
+        if entry.index != index || entry.term != term {
+            let (entry_term, entry_index) = (entry.term, entry.index);
+            return Err(corrupt(format!("journal says ({term}, {index}), entry says ({entry_term}, {entry_index})")));
+        }
+        return Ok(entry);
+    }
+    let mut reader = Reader::new(&payload[1..]);
+    let entry_type = reader.u8().and_then(|value| protobuf::ProtobufEnum::from_i32(i32::from(value)));
+    let context = reader.length_prefixed();
+    let (Some(entry_type), Some(context)) = (entry_type, context) else {
+        return Err(corrupt(format!("entry {index}: a damaged head in {} bytes", payload.len())));
+    };
+    let data = payload.slice(payload.len() - reader.remaining().len()..);
+    Ok(Entry { entry_type, term, index, data, context: payload.slice_ref(context), ..Entry::default() })
 }
 
 fn decode_state<M: protobuf::Message, F: FileSystem>(
@@ -452,16 +499,7 @@ async fn read_cached_entries<F: FileSystem>(
     let stored = journal.read_entries(region_id, low, high).await?;
     let mut entries = VecDeque::with_capacity(stored.len());
     for stored in stored {
-        let entry: Entry = decode_message(&stored.payload, "raft entry")?;
-        if entry.index != stored.index || entry.term != stored.term {
-            return Err(RaftError::Storage(nokv_engine::Error::corruption(
-                "raft entry",
-                format!(
-                    "region {region_id}: journal says ({}, {}), entry says ({}, {})",
-                    stored.term, stored.index, entry.term, entry.index
-                ),
-            )));
-        }
+        let entry = decode_entry(region_id, stored.term, stored.index, &stored.payload)?;
         entries.push_back(entry);
     }
     Ok(entries)
@@ -473,7 +511,7 @@ mod tests {
 
     use futures_lite::future::block_on;
     use nokv_engine::io::mem::MemFs;
-    use nokv_engine::journal::{JournalBatch, JournalEntry, JournalOptions};
+    use nokv_engine::journal::JournalOptions;
     use raft::Storage;
 
     use super::*;
@@ -487,8 +525,7 @@ mod tests {
         let journal = block_on(Journal::open(MemFs::new(), Path::new("/j"), JournalOptions::default())).expect("opens");
         let mut batch = JournalBatch::new();
         for index in 1..=10 {
-            let payload = encode_entry(&entry(index, 1));
-            batch.add_entry(JournalEntry { region_id: 7, term: 1, index, payload });
+            stage_entry(&mut batch, 7, &entry(index, 1));
         }
         let hard_state = HardState { term: 1, vote: 1, commit, ..HardState::default() };
         batch.put_state(7, HARD_STATE_KEY, encode_message(&hard_state));
@@ -557,6 +594,42 @@ mod tests {
         assert!(matches!(Storage::term(&storage, 5), Err(raft::Error::Store(StorageError::Compacted))));
         let compacted = storage.entries(5, 8, None, GetEntriesContext::empty(false));
         assert!(matches!(compacted, Err(raft::Error::Store(StorageError::Compacted))));
+    }
+
+    #[test]
+    fn entries_of_every_type_round_trip_through_the_journal_with_data_and_context() {
+        let journal = journal_with_log(10, true);
+        let mut batch = JournalBatch::new();
+        let conf = |entry_type, context: &'static [u8]| Entry {
+            entry_type,
+            term: 2,
+            data: Bytes::from_static(b"change"),
+            context: Bytes::from_static(context),
+            ..Entry::default()
+        };
+        let written = [
+            Entry { index: 11, ..conf(EntryType::EntryNormal, b"") },
+            Entry { index: 12, ..conf(EntryType::EntryConfChange, b"") },
+            Entry { index: 13, ..conf(EntryType::EntryConfChangeV2, b"ctx") },
+            Entry { index: 14, data: Bytes::new(), ..conf(EntryType::EntryNormal, b"context of an empty entry") },
+        ];
+        written.iter().for_each(|entry| stage_entry(&mut batch, 7, entry));
+        block_on(journal.append(batch, true)).expect("appends");
+        let read = block_on(read_cached_entries(&journal, 7, 11, 15)).expect("reads");
+        assert_eq!(Vec::from(read), written);
+    }
+
+    #[test]
+    fn a_protobuf_payload_of_format_1_still_decodes_and_a_damaged_head_is_corruption() {
+        let entry = Entry { entry_type: EntryType::EntryConfChange, ..entry(4, 3) };
+        let old = encode_message(&entry);
+        assert_ne!(old.first(), Some(&ENTRY_FORMAT));
+        assert_eq!(decode_entry(7, 3, 4, &old).expect("decodes"), entry);
+        assert!(decode_entry(7, 3, 5, &old).is_err(), "the index is checked against the journal's");
+        for damaged in [&[ENTRY_FORMAT][..], &[ENTRY_FORMAT, 9, 0], &[ENTRY_FORMAT, 0, 5, 1]] {
+            let error = decode_entry(7, 3, 4, &Bytes::copy_from_slice(damaged)).expect_err("damaged");
+            assert!(error.to_string().contains("damaged head"), "{error}");
+        }
     }
 
     #[test]

@@ -19,11 +19,27 @@ pub struct JournalEntry {
     pub payload: Bytes,
 }
 
+/// One entry of an `Entries` item as it will be written: its payload is `head` then `body`,
+/// read back as one run of bytes. The two parts let a caller put a short header of its own in
+/// front of bytes it already holds without first copying them together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StagedEntry {
+    pub(crate) term: u64,
+    pub(crate) head: Bytes,
+    pub(crate) body: Bytes,
+}
+
+impl StagedEntry {
+    pub(crate) fn payload_len(&self) -> usize {
+        self.head.len() + self.body.len()
+    }
+}
+
 /// One item of a batch; each becomes one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Item {
-    /// Consecutive entries of one region starting at `first_index`: `(term, payload)`.
-    Entries { region_id: u64, first_index: u64, entries: Vec<(u64, Bytes)> },
+    /// Consecutive entries of one region starting at `first_index`.
+    Entries { region_id: u64, first_index: u64, entries: Vec<StagedEntry> },
     /// Sets (`Some`) or deletes (`None`) a per-region key.
     State { region_id: u64, key: Bytes, value: Option<Bytes> },
     /// Entries of the region below `index` are no longer needed.
@@ -53,19 +69,22 @@ impl JournalBatch {
 
     /// Adds one entry, extending the previous item when it continues the same region's run.
     pub fn add_entry(&mut self, entry: JournalEntry) {
-        if let Some(Item::Entries { region_id, first_index, entries }) = self.items.last_mut() {
-            let continues = *region_id == entry.region_id && *first_index + entries.len() as u64 == entry.index;
-            if continues {
-                entries.push((entry.term, entry.payload));
-                return;
-            }
+        self.add_entry_with_head(entry, Bytes::new());
+    }
+
+    /// Adds one entry whose payload is `head` followed by `entry.payload`; `read_entries` gives
+    /// back the two as one payload.
+    pub fn add_entry_with_head(&mut self, entry: JournalEntry, head: Bytes) {
+        let JournalEntry { region_id, term, index, payload } = entry;
+        let staged = StagedEntry { term, head, body: payload };
+        if let Some(Item::Entries { region_id: last_region, first_index, entries }) = self.items.last_mut()
+            && *last_region == region_id
+            && *first_index + entries.len() as u64 == index
+        {
+            entries.push(staged);
+            return;
         }
-        let item = Item::Entries {
-            region_id: entry.region_id,
-            first_index: entry.index,
-            entries: vec![(entry.term, entry.payload)],
-        };
-        self.items.push(item);
+        self.items.push(Item::Entries { region_id, first_index: index, entries: vec![staged] });
     }
 
     /// Adds entries in order.
@@ -117,7 +136,7 @@ impl Item {
     pub(crate) fn payload_bound_bytes(&self) -> usize {
         match self {
             Item::Entries { entries, .. } => {
-                entries.iter().fold(30usize, |sum, (_, payload)| sum.saturating_add(payload.len() + 20))
+                entries.iter().fold(30usize, |sum, entry| sum.saturating_add(entry.payload_len() + 20))
             }
             Item::State { key, value, .. } => 31 + key.len() + value.as_ref().map_or(0, Bytes::len),
             Item::Compact { .. } => 20,

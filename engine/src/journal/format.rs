@@ -240,26 +240,27 @@ pub fn encode_batch_header(batch_seq: u64, record_count: u64) -> Vec<u8> {
     out
 }
 
-/// Encodes an `Entries` payload from `(term, payload)` pairs; returns it with each entry's
-/// position in it.
+/// Encodes an `Entries` payload from `(term, head, body)` triples, each entry's payload being
+/// its head followed by its body; returns it with each entry's position in it.
 pub fn encode_entries<'a>(
     region_id: u64,
     first_index: u64,
-    entries: impl ExactSizeIterator<Item = (u64, &'a [u8])> + Clone,
+    entries: impl ExactSizeIterator<Item = (u64, &'a [u8], &'a [u8])> + Clone,
 ) -> (Vec<u8>, Vec<EntryMeta>) {
     // Three varints, and per entry two varints (at most 10 bytes each) and the payload.
-    let bound_bytes = entries.clone().fold(30, |sum, (_, payload)| sum + 20 + payload.len());
+    let bound_bytes = entries.clone().fold(30, |sum, (_, head, body)| sum + 20 + head.len() + body.len());
     let mut out = Vec::with_capacity(bound_bytes);
     codec::put_varint(&mut out, region_id);
     codec::put_varint(&mut out, first_index);
     codec::put_varint(&mut out, entries.len() as u64);
     let mut metas = Vec::with_capacity(entries.len());
-    for (term, payload) in entries {
+    for (term, head, body) in entries {
+        let payload_len = u32::try_from(head.len() + body.len()).expect("payload size validated by the batch");
         codec::put_varint(&mut out, term);
-        codec::put_varint(&mut out, payload.len() as u64);
+        codec::put_varint(&mut out, u64::from(payload_len));
         let payload_offset = u32::try_from(out.len()).expect("payload size validated by the batch");
-        out.extend_from_slice(payload);
-        let payload_len = u32::try_from(payload.len()).expect("payload size validated by the batch");
+        out.extend_from_slice(head);
+        out.extend_from_slice(body);
         metas.push(EntryMeta { term, payload_offset, payload_len });
     }
     (out, metas)
@@ -375,7 +376,7 @@ mod tests {
     #[test]
     fn records_round_trip_with_and_without_lz4() {
         let small = encode_state(5, b"hs", Some(b"value"));
-        let large = encode_entries(9, 10, [(2u64, &[7u8; 10_000][..])].into_iter()).0;
+        let large = encode_entries(9, 10, [(2u64, &[][..], &[7u8; 10_000][..])].into_iter()).0;
         for (payload, expect_flags) in [(small, 0u8), (large, FLAG_LZ4)] {
             let mut buf = Vec::new();
             let framed = frame_record(&mut buf, RecordType::State, &payload, Some(&Lz4Gate::default()));
@@ -399,7 +400,8 @@ mod tests {
 
     #[test]
     fn bodies_round_trip_and_garbage_never_panics() {
-        let (payload, metas) = encode_entries(4, 100, [(1u64, &b"ab"[..]), (2, &b""[..])].into_iter());
+        let (payload, metas) =
+            encode_entries(4, 100, [(1u64, &b"a"[..], &b"b"[..]), (2, &b""[..], &b""[..])].into_iter());
         let body = decode_body(RecordType::Entries, &payload).expect("decode");
         assert_eq!(body, RecordBody::Entries { region_id: 4, first_index: 100, entries: metas });
         let state = decode_body(RecordType::State, &encode_state(4, b"k", None)).expect("decode");

@@ -74,6 +74,36 @@ fn entries_and_states_round_trip_across_rotation_and_reopen() {
 }
 
 #[test]
+fn an_entry_written_in_two_parts_reads_back_as_one_payload_live_and_after_reopen() {
+    block_on(async {
+        let fs = MemFs::new();
+        let journal = open(&fs, JournalOptions::default()).await;
+        let mut batch = JournalBatch::new();
+        // A small entry, one with an empty head, and one large enough to be compressed.
+        let parts = [(&b"head-"[..], vec![b'a'; 40]), (&b""[..], vec![b'b'; 3]), (&b"h"[..], vec![b'c'; 20_000])];
+        for (index, (head, body)) in (1..).zip(&parts) {
+            let entry = JournalEntry { region_id: 5, term: 2, index, payload: Bytes::from(body.clone()) };
+            batch.add_entry_with_head(entry, Bytes::copy_from_slice(head));
+        }
+        assert_eq!(batch.len(), 1, "consecutive entries share one record");
+        journal.append(batch, true).await.expect("append");
+        let expected: Vec<JournalEntry> = (1..)
+            .zip(&parts)
+            .map(|(index, (head, body))| JournalEntry {
+                region_id: 5,
+                term: 2,
+                index,
+                payload: [*head, body].concat().into(),
+            })
+            .collect();
+        assert_eq!(journal.read_entries(5, 1, 4).await.expect("read live"), expected);
+        drop(journal);
+        let journal = open(&fs, JournalOptions::default()).await;
+        assert_eq!(journal.read_entries(5, 1, 4).await.expect("read after reopen"), expected);
+    });
+}
+
+#[test]
 fn conflicting_entries_replace_the_suffix_live_and_after_reopen() {
     block_on(async {
         let fs = MemFs::new();

@@ -174,8 +174,8 @@ impl<'a> BatchEncoder<'a> {
 fn encode_item(item: &Item) -> (RecordType, Vec<u8>, RecordBody) {
     match item {
         Item::Entries { region_id, first_index, entries } => {
-            let pairs = entries.iter().map(|(term, payload)| (*term, payload.as_ref()));
-            let (payload, metas) = format::encode_entries(*region_id, *first_index, pairs);
+            let parts = entries.iter().map(|entry| (entry.term, entry.head.as_ref(), entry.body.as_ref()));
+            let (payload, metas) = format::encode_entries(*region_id, *first_index, parts);
             let body = RecordBody::Entries { region_id: *region_id, first_index: *first_index, entries: metas };
             (RecordType::Entries, payload, body)
         }
@@ -594,10 +594,17 @@ fn align_down(offset: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::batch::StagedEntry;
 
     #[test]
     fn a_batch_is_encoded_without_growing_a_buffer() {
-        let entries = (0..300u64).map(|i| (1, Bytes::from(vec![i as u8; 60 + i as usize % 7]))).collect();
+        let entries = (0..300u64)
+            .map(|i| StagedEntry {
+                term: 1,
+                head: Bytes::from_static(b"h"),
+                body: Bytes::from(vec![i as u8; 60 + i as usize % 7]),
+            })
+            .collect();
         let items = [
             Item::Entries { region_id: 3, first_index: 10, entries },
             Item::State { region_id: 3, key: Bytes::from_static(b"hs"), value: Some(Bytes::from(vec![1u8; 40])) },
