@@ -25,6 +25,11 @@ use crate::vlog::VlogPosition;
 
 /// Memtable entries added to a table between two yields of a flush.
 const FLUSH_SLICE_ENTRIES: usize = 512;
+/// A flush reads the first byte of this many values before it adds them to the table. The values
+/// lie scattered over the proposal buffers the memtable slices, so copying each into its block
+/// missed the cache on nearly every entry (`BlockBuilder::add`, 3.7% of the samples of SET 16 B
+/// -P16); read back to back, the misses overlap.
+const WARM_WINDOW: usize = 16;
 /// Memtable entries freed between two yields after a flush (about 0.2 ms).
 const FREE_SLICE_ENTRIES: usize = 4096;
 
@@ -153,10 +158,14 @@ impl<F: FileSystem> Engine<F> {
                 Some(threshold) => self.separate_at_flush(&slice, threshold, separated_end).await?.into_iter(),
                 None => Vec::new().into_iter(),
             };
-            for (key, value) in &slice {
-                match pointers.next().flatten() {
-                    Some((pointer_key, pointer)) => table.builder().add(&pointer_key, &pointer),
-                    None => table.builder().add(key.as_slice(), value),
+            for window in slice.chunks(WARM_WINDOW) {
+                // The loads are the point: issued back to back, their misses overlap.
+                window.iter().for_each(|(_, value)| _ = std::hint::black_box(value.first().copied()));
+                for (key, value) in window {
+                    match pointers.next().flatten() {
+                        Some((pointer_key, pointer)) => table.builder().add(&pointer_key, &pointer),
+                        None => table.builder().add(key.as_slice(), value),
+                    }
                 }
             }
             match slice.last() {
