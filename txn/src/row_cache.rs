@@ -12,8 +12,9 @@
 //!   else that could change what a reader sees (a Lock CF change, an engine delete of a Write CF
 //!   record, a Put record whose value is not in the batch) drops the key's row; a range delete
 //!   drops every row. Lock and Rollback records change no value and leave the row alone.
-//! - [`RowCache::fill`], after a read that missed, if the key also missed recently (see
-//!   `admission`: keys read once are not worth an insert). A read's result is the newest state only if
+//! - [`RowCache::fill`], after a read that missed, if the row fits without an eviction or else
+//!   if the key also missed recently (see `admission`: keys read once are not worth pushing
+//!   out a row that is read again). A read's result is the newest state only if
 //!   no apply ran while it read (the apply `epoch` is unchanged), no applied commit is newer than
 //!   its timestamp (a write can be applied before its proposer advances the TSO, and a read in
 //!   that window reads below it), and it saw no lock (a row hides locks from readers).
@@ -144,10 +145,14 @@ impl Rows {
             .upsert(key, hash.in_shard(), row, weight, |existing| existing.valid_from <= valid_from);
     }
 
-    fn insert(&mut self, key: &[u8], row: Row) {
+    /// Inserts `key`'s row; `admitted` false keeps it out unless it fits without an eviction.
+    fn insert(&mut self, key: &[u8], row: Row, admitted: bool) {
         let hash = KeyHash::of(key);
         let weight = weight_of(key, &row);
-        self.shards[hash.shard()].insert(key, hash.in_shard(), row, weight);
+        let shard = &mut self.shards[hash.shard()];
+        if admitted || shard.has_room_for(weight) {
+            shard.insert(key, hash.in_shard(), row, weight);
+        }
     }
 
     /// Reads the memory a change of the row of a key with this hash will touch (see
@@ -238,15 +243,13 @@ impl RowCache {
     /// Offers what a read found for `user_key` (see the module doc for when it is kept).
     pub fn fill(&self, user_key: &[u8], ticket: FillTicket, value: Option<Bytes>, lock_seen: bool) {
         let Some(rows) = &self.rows else { return };
-        if !self.doorkeeper.borrow_mut().admit(user_key) {
-            return;
-        }
+        let admitted = self.doorkeeper.borrow_mut().admit(user_key);
         let current = ticket.epoch == self.epoch.get() && ticket.read_ts >= self.max_applied_ts.get();
         if !current || lock_seen || value.as_ref().is_some_and(|v| v.len() > MAX_CACHED_VALUE_BYTES) {
             return;
         }
         let row = Row { valid_from: ticket.read_ts, value: value.as_deref().map(SmallBytes::copy_from) };
-        rows.borrow_mut().insert(user_key, row);
+        rows.borrow_mut().insert(user_key, row, admitted);
     }
 
     /// Brings the rows up to date with a batch the state machine has just applied.

@@ -1,6 +1,7 @@
-//! Fill admission: the row cache takes a row from a read that missed only when the same key
-//! missed recently, so keys read once (lookups of keys never written, one-off reads) do not
-//! pay a cache insert that would only push out rows that are read again (TinyLFU's doorkeeper).
+//! Fill admission: once the row cache is full, it takes a row from a read that missed only when
+//! the same key missed recently, so keys read once (lookups of keys never written, one-off
+//! reads) do not push out rows that are read again (TinyLFU's doorkeeper). While a row fits
+//! without an eviction it is taken whatever the doorkeeper says: it costs no other row.
 //!
 //! One bit per hash bucket of user keys remembers "missed since the last reset". A fill of a
 //! key whose bit is clear sets it and is refused; a fill of a key whose bit is set is admitted.

@@ -87,6 +87,11 @@ impl<V> RowTable<V> {
         self.weight
     }
 
+    /// True when a new entry of `weight` fits without evicting another.
+    pub(super) fn has_room_for(&self, weight: u32) -> bool {
+        self.weight + u64::from(weight) <= self.capacity
+    }
+
     fn mask(&self) -> usize {
         self.slots.len() - 1
     }

@@ -140,13 +140,20 @@ fn a_read_that_saw_a_lock_is_not_kept() {
 }
 
 #[test]
-fn a_key_is_cached_from_its_second_missed_read_on() {
-    let cache = RowCache::new(1 << 20);
+fn a_fill_is_kept_while_there_is_room_and_then_from_a_keys_second_missed_read_on() {
+    // One row per shard, and a key that shares the shard of "absent".
+    let cache = RowCache::new(SHARDS as u64 * u64::from(ROW_FIXED_BYTES));
+    let shard_of = |key: &[u8]| KeyHash::of(key).shard();
+    let neighbour = (0..).map(|i| format!("k{i}")).find(|key| shard_of(key.as_bytes()) == shard_of(b"absent"));
+    let neighbour = neighbour.expect("some key shares the shard").into_bytes();
+    cache.fill(&neighbour, cache.ticket(ts(10)), None, false);
+    assert_eq!(cache.get(&neighbour, ts(10)), Some(None), "a row that evicts nothing is kept at once");
     cache.fill(b"absent", cache.ticket(ts(10)), None, false);
-    assert_eq!(cache.get(b"absent", ts(10)), None, "a key read once is not worth a row");
-    assert_eq!(cache.stats().rows, 0);
+    assert_eq!(cache.get(b"absent", ts(10)), None, "a key read once is not worth an eviction");
+    assert_eq!(cache.get(&neighbour, ts(10)), Some(None));
     cache.fill(b"absent", cache.ticket(ts(11)), None, false);
-    assert_eq!(cache.get(b"absent", ts(11)), Some(None));
+    assert_eq!(cache.get(b"absent", ts(11)), Some(None), "a key read twice is");
+    assert_eq!(cache.get(&neighbour, ts(11)), None, "and pushed the other row out");
 }
 
 #[test]
