@@ -219,6 +219,14 @@ impl Caches {
         }
     }
 
+    /// [`Caches::get_filter`] without counting a hit or a miss.
+    pub fn peek_filter(&self, file_id: u64, offset: u64) -> Option<Rc<BloomFilter>> {
+        match self.metas.borrow().get(&(file_id, offset)) {
+            Some(MetaBlock::Filter(filter)) => Some(Rc::clone(filter)),
+            _ => None,
+        }
+    }
+
     /// Keeps a parsed index or filter until its table is forgotten.
     pub fn insert_meta(&self, file_id: u64, offset: u64, meta: MetaBlock) {
         let bytes = meta.size_bytes() as u64;
@@ -365,6 +373,20 @@ mod tests {
         assert_eq!(caches.stats().admissions_rejected, 1);
         assert!(!read(&caches, (2, 0), true), "second sighting: a miss that admits it");
         assert!(read(&caches, (2, 0), true));
+    }
+
+    #[test]
+    fn a_peek_at_a_filter_finds_it_without_counting() {
+        let caches = caches_of(16);
+        let mut builder = crate::sst::filter::FilterBuilder::new(10);
+        builder.add(b"k");
+        let filter = Rc::new(BloomFilter::parse(Bytes::from(builder.finish())).expect("valid filter"));
+        caches.insert_meta(3, 100, MetaBlock::Filter(Rc::clone(&filter)));
+        assert!(caches.peek_filter(3, 100).is_some_and(|found| Rc::ptr_eq(&found, &filter)));
+        assert!(caches.peek_filter(3, 200).is_none());
+        assert_eq!((caches.stats().index_hits, caches.stats().index_misses), (0, 0));
+        assert!(caches.get_filter(3, 100).is_some());
+        assert_eq!(caches.stats().index_hits, 1);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::memtable::MemTable;
 use crate::merge::MergingIterator;
 use crate::range_del::{RangeTombstone, TombstoneSet};
 use crate::sst::Table;
-use crate::sst::filter::KeyPrefix;
+use crate::sst::filter::{FilterHash, KeyPrefix};
 use crate::sync::join_all;
 use crate::version::{FileMeta, Version};
 use crate::vlog::{ValueLog, ValuePointer};
@@ -166,6 +166,19 @@ impl<F: FileSystem> Engine<F> {
         }
         let seek = key::seek_key(target, seq);
         let starts_below_upper = |file: &&Rc<FileMeta>| upper.is_none_or(|upper| key::user_key(&file.smallest) < upper);
+        if let Some(prefix) = &prefix {
+            // Read the filter memory of the tables asked below back to back, so that their
+            // cache misses overlap (each level's first table; the loop may ask more).
+            for (level, (files, tables)) in view.levels(cf).enumerate() {
+                let first = if level == 0 { 0 } else { files.partition_point(|f| key::user_key(&f.largest) < target) };
+                let asked = files[first..].iter().zip(&tables[first..]).take(if level == 0 { files.len() } else { 1 });
+                for (_, table) in
+                    asked.filter(|(file, _)| key::user_key(&file.largest) >= target && starts_below_upper(file))
+                {
+                    table.warm_filter(prefix.hash());
+                }
+            }
+        }
         for (level, (files, tables)) in view.levels(cf).enumerate() {
             if level == 0 {
                 // L0 files overlap: ask each whose range meets the read's.
@@ -263,7 +276,11 @@ async fn find_newest<F: FileSystem>(
         }
     }
     let target = key::seek_key(key, snapshot);
-    for table in candidate_tables(view, cf, key, &target) {
+    let candidates = candidate_tables(view, cf, key, &target);
+    // Every candidate's filter probe is a cache miss: read them back to back so they overlap.
+    let hash = FilterHash::of(key);
+    candidates.iter().for_each(|table| table.warm_filter(hash));
+    for table in candidates {
         if let Some((found_key, value)) = table.get(&target, fill_cache).await? {
             let parsed =
                 key::parse_internal(&found_key).ok_or_else(|| Error::corruption("table", "bad internal key"))?;

@@ -211,6 +211,19 @@ impl BloomFilter {
         classic_positions(hash, self.probes, bit_count).all(|bit| self.bits[(bit / 8) as usize] & (1 << (bit % 8)) != 0)
     }
 
+    /// Reads the byte of the block a probe of `hash` starts in (the first probed byte of a
+    /// classic filter), so that a read about to probe many tables' filters can let their
+    /// cache misses overlap.
+    pub fn warm(&self, FilterHash(hash): FilterHash) {
+        let byte = if self.blocked {
+            block_of(hash, self.bits.len() / BLOCK_BYTES) * BLOCK_BYTES
+        } else {
+            let first_bit = classic_positions(hash, 1, self.bits.len() as u64 * 8).next().unwrap_or(0);
+            (first_bit / 8) as usize
+        };
+        std::hint::black_box(self.bits.get(byte).copied());
+    }
+
     /// Memory held, for the index cache's weight.
     pub fn size_bytes(&self) -> usize {
         self.bits.len() + std::mem::size_of::<Self>()

@@ -12,7 +12,7 @@ use crate::io::{self, File, IO_ALIGN};
 use crate::key::{self, Seq, ValueKind};
 
 use super::block::Block;
-use super::filter::{BloomFilter, KeyPrefix};
+use super::filter::{BloomFilter, FilterHash, KeyPrefix};
 use super::format::{self, BlockHandle, FOOTER_LEN, Footer};
 use super::index::IndexBlock;
 use super::iterator::TableIterator;
@@ -190,6 +190,17 @@ impl<F: File> Table<F> {
         }
         self.caches.insert_meta(self.file_id, offset, MetaBlock::Index(Rc::clone(&index)));
         Ok(index)
+    }
+
+    /// Reads the part of the table's filter a probe of `hash` will read first, if the filter
+    /// is in memory (see [`BloomFilter::warm`]); uncounted in the cache statistics.
+    pub(crate) fn warm_filter(&self, hash: FilterHash) {
+        let handle = self.footer.filter;
+        if handle.size_bytes != 0
+            && let Some(filter) = self.caches.peek_filter(self.file_id, handle.offset)
+        {
+            filter.warm(hash);
+        }
     }
 
     /// The filter if the table has one and it is in memory.
