@@ -166,15 +166,15 @@ impl<F: FileSystem> Engine<F> {
         }
         let seek = key::seek_key(target, seq);
         let starts_below_upper = |file: &&Rc<FileMeta>| upper.is_none_or(|upper| key::user_key(&file.smallest) < upper);
+        let meets = |file: &&Rc<FileMeta>| key::user_key(&file.largest) >= target && starts_below_upper(file);
+        let first_at_target = |files: &[Rc<FileMeta>]| files.partition_point(|f| key::user_key(&f.largest) < target);
         if let Some(prefix) = &prefix {
             // Read the filter memory of the tables asked below back to back, so that their
-            // cache misses overlap (each level's first table; the loop may ask more).
+            // cache misses overlap (every L0 table, each deeper level's first; the loop may ask
+            // more).
             for (level, (files, tables)) in view.levels(cf).enumerate() {
-                let first = if level == 0 { 0 } else { files.partition_point(|f| key::user_key(&f.largest) < target) };
-                let asked = files[first..].iter().zip(&tables[first..]).take(if level == 0 { files.len() } else { 1 });
-                for (_, table) in
-                    asked.filter(|(file, _)| key::user_key(&file.largest) >= target && starts_below_upper(file))
-                {
+                let (first, count) = if level == 0 { (0, files.len()) } else { (first_at_target(files), 1) };
+                for (_, table) in files.iter().zip(tables).skip(first).take(count).filter(|(file, _)| meets(file)) {
                     table.warm_filter(prefix.hash());
                 }
             }
@@ -183,7 +183,7 @@ impl<F: FileSystem> Engine<F> {
             if level == 0 {
                 // L0 files overlap: ask each whose range meets the read's.
                 for (file, table) in files.iter().zip(tables) {
-                    if key::user_key(&file.largest) >= target && starts_below_upper(&file) {
+                    if meets(&file) {
                         let found = first_in_table(table, &seek, seq, upper, prefix.as_ref(), options.fill_cache);
                         if let Some(candidate) = found.await? {
                             offer(&mut best, candidate);
@@ -194,7 +194,7 @@ impl<F: FileSystem> Engine<F> {
             }
             // Deeper levels are sorted and disjoint: the first file with an entry in the range
             // holds the level's smallest.
-            let first = files.partition_point(|f| key::user_key(&f.largest) < target);
+            let first = first_at_target(files);
             for (file, table) in files[first..].iter().take_while(starts_below_upper).zip(&tables[first..]) {
                 debug_assert_eq!(table.file_id(), file.id);
                 let found = first_in_table(table, &seek, seq, upper, prefix.as_ref(), options.fill_cache);
@@ -281,7 +281,7 @@ async fn find_newest<F: FileSystem>(
     let hash = FilterHash::of(key);
     candidates.iter().for_each(|table| table.warm_filter(hash));
     for table in candidates {
-        if let Some((found_key, value)) = table.get(&target, fill_cache).await? {
+        if let Some((found_key, value)) = table.get_hashed(&target, hash, fill_cache).await? {
             let parsed =
                 key::parse_internal(&found_key).ok_or_else(|| Error::corruption("table", "bad internal key"))?;
             return Ok(Some((parsed.seq, parsed.kind, value)));

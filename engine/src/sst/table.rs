@@ -105,8 +105,19 @@ impl<F: File> Table<F> {
 
     /// The first entry `>= target` (an internal seek key) if it has `target`'s user key.
     pub async fn get(&self, target: &[u8], fill_cache: bool) -> Result<Option<(Vec<u8>, Bytes)>> {
+        self.get_hashed(target, FilterHash::of(key::user_key(target)), fill_cache).await
+    }
+
+    /// [`Table::get`] with the filter hash of `target`'s user key, computed once by a read that
+    /// asks many tables.
+    pub(crate) async fn get_hashed(
+        &self,
+        target: &[u8],
+        hash: FilterHash,
+        fill_cache: bool,
+    ) -> Result<Option<(Vec<u8>, Bytes)>> {
         let user_key = key::user_key(target);
-        if !self.may_contain(user_key).await? {
+        if self.filter().await?.is_some_and(|filter| !filter.may_contain_hash(hash)) {
             return Ok(None);
         }
         let index = self.index().await?;
