@@ -135,6 +135,60 @@ impl WriteBatch {
     }
 }
 
+/// A batch of puts written straight into its encoding, for a writer that hands the encoding
+/// on without reading the operations back (a 1PC commit): each key and value is written once,
+/// where a [`WriteBatch`] holds each in its own allocation and copies it again in `encode`.
+/// The encoding is the one [`WriteBatch::encode`] gives for the same puts.
+#[derive(Debug)]
+pub struct EncodedBatch {
+    out: Vec<u8>,
+    /// Puts declared but not yet added.
+    remaining: usize,
+}
+
+impl EncodedBatch {
+    /// A batch of exactly `puts` puts, with room for `bytes` bytes of keys and values.
+    pub fn new(puts: usize, bytes: usize) -> EncodedBatch {
+        // version + count, and per put: kind + cf + two varint lengths of at most 10 bytes each.
+        let mut out = Vec::with_capacity(1 + 10 + puts * 22 + bytes);
+        out.push(FORMAT_VERSION);
+        put_varint(&mut out, puts as u64);
+        EncodedBatch { out, remaining: puts }
+    }
+
+    /// Adds a put whose key (`key_len` bytes) and value (`value_len` bytes) `write_key` and
+    /// `write_value` append. Panics when a part's length is not the one declared, or on a put
+    /// beyond those declared.
+    pub fn put_with(
+        &mut self,
+        cf: Cf,
+        key_len: usize,
+        write_key: impl FnOnce(&mut Vec<u8>),
+        value_len: usize,
+        write_value: impl FnOnce(&mut Vec<u8>),
+    ) {
+        self.remaining = self.remaining.checked_sub(1).expect("no more puts than declared");
+        self.out.push(0);
+        self.out.push(cf.id());
+        put_part(&mut self.out, key_len, write_key);
+        put_part(&mut self.out, value_len, write_value);
+    }
+
+    /// The encoded batch. Panics when fewer puts were added than declared.
+    pub fn finish(self) -> Vec<u8> {
+        assert_eq!(self.remaining, 0, "as many puts as declared");
+        self.out
+    }
+}
+
+/// Appends a varint length and the `len` bytes `write` appends.
+fn put_part(out: &mut Vec<u8>, len: usize, write: impl FnOnce(&mut Vec<u8>)) {
+    put_varint(out, len as u64);
+    let start = out.len();
+    write(out);
+    assert_eq!(out.len() - start, len, "a part is as long as declared");
+}
+
 /// Decodes a batch, turning each key and value of `input` into `Bytes` with `to_bytes`.
 fn decode_with(input: &[u8], to_bytes: impl Fn(&[u8]) -> Bytes) -> Result<WriteBatch> {
     let corrupt = |detail: &str| Error::corruption("write batch", detail);
@@ -190,6 +244,30 @@ mod tests {
             assert!(WriteBatch::decode(&encoded[..cut]).is_err());
         }
         assert!(WriteBatch::decode(&[1, 1, 9, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn encoded_batch_encodes_as_a_write_batch_does() {
+        let value = vec![7u8; 300];
+        let mut batch = WriteBatch::new();
+        batch.put(Cf::Default, "k1", value.clone()).put(Cf::Write, "key two", "");
+        let mut encoded = EncodedBatch::new(2, 0);
+        encoded.put_with(Cf::Default, 2, |out| out.extend_from_slice(b"k1"), 300, |out| out.extend_from_slice(&value));
+        encoded.put_with(Cf::Write, 7, |out| out.extend_from_slice(b"key two"), 0, |_| {});
+        assert_eq!(encoded.finish(), batch.encode());
+        assert_eq!(EncodedBatch::new(0, 0).finish(), WriteBatch::new().encode());
+    }
+
+    #[test]
+    #[should_panic(expected = "a part is as long as declared")]
+    fn encoded_batch_refuses_a_part_of_another_length() {
+        EncodedBatch::new(1, 0).put_with(Cf::Lock, 3, |out| out.push(1), 0, |_| {});
+    }
+
+    #[test]
+    #[should_panic(expected = "as many puts as declared")]
+    fn encoded_batch_refuses_missing_puts() {
+        EncodedBatch::new(1, 0).finish();
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub mod sync;
 pub mod version;
 pub mod vlog;
 
-pub use batch::{WriteBatch, WriteOp};
+pub use batch::{EncodedBatch, WriteBatch, WriteOp};
 pub use db::{DbIterator, Engine, EngineStats, ReadOptions, Snapshot};
 pub use error::{Error, Result};
 pub use key::{Cf, Seq, ValueKind};

@@ -241,7 +241,7 @@ impl Store {
         let max_ts = self.max_ts.get(&region).map(MaxTs::get).unwrap_or(TimeStamp::ZERO);
         let commit_ts = mvcc::one_pc_commit_ts(start_ts, max_ts);
         let batch = mvcc::one_pc(&mutations, start_ts, commit_ts);
-        self.raft.propose(region, batch.encode()).await?.map_err(StoreError::Apply)?;
+        self.raft.propose(region, batch).await?.map_err(StoreError::Apply)?;
         self.tso.advance_to(commit_ts)?;
         Ok(())
     }

@@ -161,9 +161,21 @@ pub fn data_key(user_key: &[u8]) -> Vec<u8> {
 
 /// `data_key | !ts`: the Write CF key at a commit_ts, the Default CF key at a start_ts.
 pub fn versioned_key(user_key: &[u8], ts: TimeStamp) -> Vec<u8> {
-    let mut out = data_key(user_key);
-    append_ts(&mut out, ts);
+    let mut out = Vec::with_capacity(versioned_key_len(user_key.len()));
+    put_versioned_key(&mut out, slot_of(user_key), user_key, ts);
     out
+}
+
+/// Length of the versioned key of a user key of `user_key_len` bytes.
+pub fn versioned_key_len(user_key_len: usize) -> usize {
+    SLOT_LEN + encoded_len(user_key_len) + TS_LEN
+}
+
+/// Appends the versioned key of `user_key` (whose slot is `slot`) at `ts`.
+pub fn put_versioned_key(out: &mut Vec<u8>, slot: u16, user_key: &[u8], ts: TimeStamp) {
+    out.extend_from_slice(&slot.to_be_bytes());
+    encode_memcomparable(out, user_key);
+    append_ts(out, ts);
 }
 
 /// Appends the descending timestamp suffix.

@@ -350,11 +350,7 @@ impl Write {
     /// Encodes the record.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 + self.short_value.as_ref().map_or(0, |v| v.len()));
-        out.push(self.write_type.to_u8());
-        put_varint(&mut out, self.start_ts.into_inner());
-        if let Some(value) = &self.short_value {
-            put_short_value(&mut out, value);
-        }
+        put_write_head(&mut out, self.write_type, self.start_ts, self.short_value.as_deref());
         if self.has_overlapped_rollback {
             out.push(OVERLAPPED_ROLLBACK_PREFIX);
         }
@@ -368,6 +364,13 @@ impl Write {
             put_varint(&mut out, self.txn_source);
         }
         out
+    }
+
+    /// Appends the encoding of `Write::new(write_type, start_ts, short_value)` without building
+    /// the record (which would take its own handle on the value).
+    pub fn encode_new_into(out: &mut Vec<u8>, write_type: WriteType, start_ts: TimeStamp, short_value: Option<&[u8]>) {
+        // Every optional field of a new record is at its default, which encodes as nothing.
+        put_write_head(out, write_type, start_ts, short_value);
     }
 
     /// Decodes a record; malformed input is `Corruption`.
@@ -417,6 +420,15 @@ fn compact_bytes(reader: &mut Reader<'_>) -> Option<Bytes> {
     }
     let len = usize::try_from(zigzag >> 1).ok()?;
     reader.bytes(len).map(Bytes::copy_from_slice)
+}
+
+/// The fields every Write record starts with.
+fn put_write_head(out: &mut Vec<u8>, write_type: WriteType, start_ts: TimeStamp, short_value: Option<&[u8]>) {
+    out.push(write_type.to_u8());
+    put_varint(out, start_ts.into_inner());
+    if let Some(value) = short_value {
+        put_short_value(out, value);
+    }
 }
 
 fn put_short_value(out: &mut Vec<u8>, value: &[u8]) {

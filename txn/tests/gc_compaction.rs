@@ -10,7 +10,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use futures_lite::future::block_on;
 use nokv_engine::io::mem::{CrashMode, MemFs};
-use nokv_engine::{Cf, Engine, EngineOptions, ReadOptions};
+use nokv_engine::{Cf, Engine, EngineOptions, ReadOptions, WriteBatch};
 use nokv_txn::gc::filter::{WriteCfGcFilter, collect_delete_marks};
 use nokv_txn::keys;
 use nokv_txn::mvcc::{self, Mutation};
@@ -57,7 +57,7 @@ impl Fixture {
     /// Commits one mutation with `commit_ts = start_ts + 1 = 10 * version + 1`.
     fn commit(&mut self, mutation: Mutation, version: u64) {
         let start_ts = TimeStamp::new(10 * version);
-        let batch = mvcc::one_pc(&[mutation], start_ts, start_ts.next());
+        let batch = WriteBatch::decode(&mvcc::one_pc(&[mutation], start_ts, start_ts.next())).expect("decode");
         block_on(self.engine.apply(1, self.next_index, &batch)).expect("apply");
         self.next_index += 1;
     }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures_lite::future::block_on;
 use nokv_engine::compaction::picker::CompactionOptions;
 use nokv_engine::io::mem::MemFs;
-use nokv_engine::{Engine, EngineOptions};
+use nokv_engine::{Engine, EngineOptions, WriteBatch};
 use nokv_txn::keys::{self, SLOT_COUNT};
 use nokv_txn::mvcc::{self, Mutation, ScanOptions, ScanRange};
 use nokv_txn::timestamp::TimeStamp;
@@ -121,7 +121,8 @@ impl Harness {
             })
             .collect();
         self.index += 1;
-        block_on(self.engine.apply(1, self.index, &mvcc::one_pc(&mutations, start_ts, commit_ts))).expect("apply");
+        let batch = WriteBatch::decode(&mvcc::one_pc(&mutations, start_ts, commit_ts)).expect("decode");
+        block_on(self.engine.apply(1, self.index, &batch)).expect("apply");
         for (key, change) in by_key {
             self.model.entry(KEYS[key].to_vec()).or_default().push((commit_ts, change));
         }

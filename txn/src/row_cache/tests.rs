@@ -16,7 +16,7 @@ fn missed_before(cache: &RowCache, key: &[u8]) {
 }
 
 fn commit(cache: &RowCache, mutations: &[Mutation], start: u64, commit: u64) {
-    cache.observe(&one_pc(mutations, ts(start), ts(commit)));
+    cache.observe(&WriteBatch::decode(&one_pc(mutations, ts(start), ts(commit))).expect("decode"));
 }
 
 #[test]
@@ -177,16 +177,9 @@ fn the_cache_stays_within_its_budget() {
 }
 
 /// The ops of `batches` as one batch (a merged raft entry).
-fn merged(batches: &[WriteBatch]) -> WriteBatch {
-    let mut merged = WriteBatch::new();
-    for op in batches.iter().flat_map(WriteBatch::ops) {
-        match op {
-            WriteOp::Put { cf, key, value } => merged.put(*cf, key.clone(), value.clone()),
-            WriteOp::Delete { cf, key } => merged.delete(*cf, key.clone()),
-            WriteOp::DeleteRange { cf, start, end } => merged.delete_range(*cf, start.clone(), end.clone()),
-        };
-    }
-    merged
+/// Encoded batches merged as raft merges proposals: laid end to end.
+fn merged(batches: &[Vec<u8>]) -> WriteBatch {
+    WriteBatch::decode(&batches.concat()).expect("decode")
 }
 
 #[test]
@@ -198,7 +191,7 @@ fn a_merged_batch_changes_rows_in_op_order_across_warm_windows() {
     lock.put(Cf::Lock, keys::data_key(b"k1"), lock_record);
     let batch = merged(&[
         one_pc(&many, ts(10), ts(11)),
-        lock,
+        lock.encode(),
         one_pc(&[put("k2", b"second"), put("k1", b"after the lock")], ts(13), ts(14)),
         one_pc(&[put("k2", b"third")], ts(15), ts(16)),
     ]);
