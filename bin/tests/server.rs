@@ -361,18 +361,23 @@ fn slowlog_shows_each_request_of_a_pipelined_run() {
     }
     let _: String = redis::cmd("CONFIG").arg(&["SET", "slowlog-log-slower-than", "0"]).query(&mut con).expect("set");
     let _: String = redis::cmd("SLOWLOG").arg("RESET").query(&mut con).expect("reset");
-    let (a, b, c, d): (Option<String>, Option<String>, Option<String>, i64) = redis::pipe()
+    // Cached GETs, then a run of writes: two plain SETs committed together and an INCR.
+    let (a, b, c, d, e, f): (Option<String>, Option<String>, Option<String>, String, String, i64) = redis::pipe()
         .cmd("GET")
         .arg("p1")
         .cmd("GET")
         .arg("absent")
         .cmd("GET")
         .arg("p2")
+        .cmd("SET")
+        .arg(&["p3", "w"])
+        .cmd("SET")
+        .arg(&["p4", "w"])
         .cmd("INCR")
         .arg("counter")
         .query(&mut con)
         .expect("pipeline");
-    assert_eq!((a.as_deref(), b, c.as_deref(), d), (Some("v"), None, Some("v"), 1));
+    assert_eq!((a.as_deref(), b, c.as_deref(), &*d, &*e, f), (Some("v"), None, Some("v"), "OK", "OK", 1));
     let mut logged: Vec<Vec<String>> = slowlog_entries(&mut con, Some(-1))
         .iter()
         .map(|entry| match entry {
@@ -382,7 +387,15 @@ fn slowlog_shows_each_request_of_a_pipelined_run() {
         .filter(|args: &Vec<String>| args[0] != "SLOWLOG")
         .collect();
     logged.sort();
-    assert_eq!(logged, [vec!["GET", "absent"], vec!["GET", "p1"], vec!["GET", "p2"], vec!["INCR", "counter"]]);
+    let expected = [
+        vec!["GET", "absent"],
+        vec!["GET", "p1"],
+        vec!["GET", "p2"],
+        vec!["INCR", "counter"],
+        vec!["SET", "p3", "w"],
+        vec!["SET", "p4", "w"],
+    ];
+    assert_eq!(logged, expected);
 }
 
 #[test]

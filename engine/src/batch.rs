@@ -206,6 +206,14 @@ fn decode_with(input: &[u8], to_bytes: impl Fn(&[u8]) -> Bytes) -> Result<WriteB
         if reader.is_empty() {
             return Ok(WriteBatch { ops });
         }
+        if ops.len() == count as usize {
+            // After the first of several parts (raft merged proposals alike), room for as
+            // many operations per byte in the rest: one allocation instead of a doubling per
+            // few parts. An op takes at least 4 bytes, which bounds what garbage can ask for.
+            let rest = reader.remaining().len();
+            let expected = ops.len().saturating_mul(rest) / (input.len() - rest).max(1);
+            ops.reserve(expected.min(rest / 4));
+        }
     }
 }
 

@@ -74,25 +74,30 @@ impl NodeHandler {
         let mut rest = Vec::new();
         let mut next_set = set_indices.iter().copied().peekable();
         // The slow log's copy of each request's arguments: an answered request's own (it has
-        // run), a copy of the others' (they are consumed by running).
+        // run), a SET's own once the SETs have run (they only read theirs), a copy of the
+        // others' (they are consumed by running).
         let slowlog = self.slowlog_on();
         let mut logged = Vec::with_capacity(run.len());
         for (index, request) in run.into_iter().enumerate() {
             if replies[index].is_some() {
                 logged.push((request.spec, slowlog.then_some(request.args)));
-                continue;
-            }
-            logged.push((request.spec, slowlog.then(|| request.args.clone())));
-            if next_set.next_if_eq(&index).is_some() {
+            } else if next_set.next_if_eq(&index).is_some() {
+                logged.push((request.spec, None));
                 sets.push(request);
             } else {
+                logged.push((request.spec, slowlog.then(|| request.args.clone())));
                 rest.push((index, request));
             }
         }
         let core = &self.core;
         let rest =
             join_all(rest.into_iter().map(|(index, request)| async move { (index, request.execute(core).await) }));
-        let (set_replies, rest_replies) = future::zip(cmd::strings::plain_sets(core, sets), rest).await;
+        let (set_replies, rest_replies) = future::zip(cmd::strings::plain_sets(core, &sets), rest).await;
+        if slowlog {
+            for (&index, set) in set_indices.iter().zip(sets) {
+                logged[index].1 = Some(set.args);
+            }
+        }
         for (index, reply) in set_indices.into_iter().zip(set_replies).chain(rest_replies) {
             replies[index] = Some(reply);
         }

@@ -125,8 +125,15 @@ pub fn encoded_len(len: usize) -> usize {
 
 /// Decodes a memcomparable prefix of `input`; returns the bytes and the rest of the input.
 pub fn decode_memcomparable(input: &[u8]) -> Result<(Vec<u8>, &[u8])> {
-    let corrupt = |detail: &str| TxnError::corruption("memcomparable key", detail);
     let mut out = Vec::with_capacity(input.len());
+    let rest = decode_memcomparable_into(input, &mut out)?;
+    Ok((out, rest))
+}
+
+/// [`decode_memcomparable`] appending the decoded bytes to `out`; on an error `out` may hold
+/// part of them.
+pub fn decode_memcomparable_into<'a>(input: &'a [u8], out: &mut Vec<u8>) -> Result<&'a [u8]> {
+    let corrupt = |detail: &str| TxnError::corruption("memcomparable key", detail);
     let mut rest = input;
     loop {
         if rest.len() < GROUP_LEN + 1 {
@@ -147,7 +154,7 @@ pub fn decode_memcomparable(input: &[u8]) -> Result<(Vec<u8>, &[u8])> {
             return Err(corrupt("non-zero padding"));
         }
         out.extend_from_slice(data);
-        return Ok((out, rest));
+        return Ok(rest);
     }
 }
 

@@ -188,7 +188,7 @@ async fn newest_visible_write<F: FileSystem>(
     if keys::split_ts(&found_key)?.0 != data_key {
         return Ok(None);
     }
-    let write = Write::decode(&value)?;
+    let write = Write::decode_shared(&value)?;
     match write.write_type {
         WriteType::Put => Ok(Some(write)),
         WriteType::Delete => Ok(None),

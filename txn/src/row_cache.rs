@@ -24,6 +24,7 @@
 //! single-threaded; it starts empty at every open (replayed applies refill it).
 
 use std::cell::{Cell, RefCell};
+use std::ops::Range;
 
 use bytes::Bytes;
 use nokv_engine::sst::filter::stable_hash;
@@ -258,61 +259,62 @@ impl RowCache {
         let Some(rows) = &self.rows else { return };
         let mut rows = rows.borrow_mut();
         let ops = batch.ops();
-        let mut changes = Vec::with_capacity(WARM_WINDOW);
+        let mut changes = Changes { list: Vec::with_capacity(WARM_WINDOW), keys: Vec::new() };
         for first in (0..ops.len()).step_by(WARM_WINDOW) {
             // A window's changes are worked out first and their rows' memory read for all of
             // them, so that the misses overlap; then the changes are made in order.
             for (index, op) in ops.iter().enumerate().skip(first).take(WARM_WINDOW) {
                 self.changes_of(batch, index, op, &mut changes);
             }
-            for change in &changes {
+            for change in &changes.list {
                 if let Change::Set(_, hash, _) | Change::Remove(_, hash) = change {
                     rows.warm(*hash);
                 }
             }
-            for change in changes.drain(..) {
+            for change in changes.list.drain(..) {
                 match change {
-                    Change::Set(key, hash, row) => rows.set_unless_newer(&key, hash, row),
-                    Change::Remove(key, hash) => rows.remove(&key, hash),
+                    Change::Set(key, hash, row) => rows.set_unless_newer(&changes.keys[key], hash, row),
+                    Change::Remove(key, hash) => rows.remove(&changes.keys[key], hash),
                     Change::Clear => rows.clear(),
                 }
             }
+            changes.keys.clear();
         }
     }
 
     /// The changes op `index` of `batch` makes to the rows.
-    fn changes_of(&self, batch: &WriteBatch, index: usize, op: &WriteOp, changes: &mut Vec<Change>) {
+    fn changes_of(&self, batch: &WriteBatch, index: usize, op: &WriteOp, changes: &mut Changes) {
         match op {
             WriteOp::Put { cf: Cf::Write, key, value } => self.write_changes(batch, index, key, value, changes),
             WriteOp::Put { cf: Cf::Lock, key, .. }
             | WriteOp::Delete { cf: Cf::Lock | Cf::Write, key }
-            | WriteOp::Delete { cf: Cf::Default, key } => removals(key, changes),
-            WriteOp::DeleteRange { .. } => changes.push(Change::Clear),
+            | WriteOp::Delete { cf: Cf::Default, key } => changes.remove_rows_of(key),
+            WriteOp::DeleteRange { .. } => changes.list.push(Change::Clear),
             WriteOp::Put { .. } | WriteOp::Delete { .. } => {}
         }
     }
 
     /// The change a Write CF record makes (`at`: its op's place in the batch).
-    fn write_changes(&self, batch: &WriteBatch, at: usize, key: &[u8], value: &[u8], changes: &mut Vec<Change>) {
-        let (Ok((data_key, commit_ts)), Ok(write)) = (keys::split_ts(key), Write::decode(value)) else {
-            removals(key, changes);
+    fn write_changes(&self, batch: &WriteBatch, at: usize, key: &[u8], value: &Bytes, changes: &mut Changes) {
+        let (Ok((data_key, commit_ts)), Ok(write)) = (keys::split_ts(key), Write::decode_shared(value)) else {
+            changes.remove_rows_of(key);
             return;
         };
         self.max_applied_ts.set(self.max_applied_ts.get().max(commit_ts));
-        let Some(user_key) = user_key_of(data_key) else { return };
-        let hash = KeyHash::of(&user_key);
+        let Some(user_key) = changes.push_user_key(data_key) else { return };
+        let hash = KeyHash::of(&changes.keys[user_key.clone()]);
         let value = match write.write_type {
             WriteType::Lock | WriteType::Rollback => return,
             WriteType::Delete => None,
             WriteType::Put => match write.short_value.or_else(|| default_value(batch, at, data_key, write.start_ts)) {
                 Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(SmallBytes::copy_from(&value)),
                 _ => {
-                    changes.push(Change::Remove(user_key, hash));
+                    changes.list.push(Change::Remove(user_key, hash));
                     return;
                 }
             },
         };
-        changes.push(Change::Set(user_key, hash, Row { valid_from: commit_ts, value }));
+        changes.list.push(Change::Set(user_key, hash, Row { valid_from: commit_ts, value }));
     }
 
     /// Forgets every row (after an apply that failed half way).
@@ -332,31 +334,44 @@ impl RowCache {
 }
 
 /// One change an applied op makes to the rows: a user key's row set or removed, or all rows
-/// dropped.
+/// dropped. Keys are ranges of [`Changes::keys`].
 enum Change {
-    Set(Vec<u8>, KeyHash, Row),
-    Remove(Vec<u8>, KeyHash),
+    Set(Range<usize>, KeyHash, Row),
+    Remove(Range<usize>, KeyHash),
     Clear,
 }
 
-/// Removes the row of the key a Lock/Write/Default CF key belongs to (a Lock CF key is a data
-/// key; the others carry a timestamp suffix).
-fn removals(key: &[u8], changes: &mut Vec<Change>) {
-    let data_key = keys::split_ts(key).map(|(data_key, _)| data_key).ok();
-    for candidate in [Some(key), data_key].into_iter().flatten() {
-        if let Some(user_key) = user_key_of(candidate) {
-            let hash = KeyHash::of(&user_key);
-            changes.push(Change::Remove(user_key, hash));
-        }
-    }
+/// The changes of a window of ops, with their user keys side by side in one buffer (an
+/// allocation per key was 0.5% of SET 16 B -P16's samples).
+struct Changes {
+    list: Vec<Change>,
+    keys: Vec<u8>,
 }
 
-/// The user key of a data key, if it is one.
-fn user_key_of(data_key: &[u8]) -> Option<Vec<u8>> {
-    let encoded = data_key.get(SLOT_LEN..)?;
-    match keys::decode_memcomparable(encoded) {
-        Ok((user_key, [])) => Some(user_key),
-        _ => None,
+impl Changes {
+    /// Appends the user key of `data_key`, if it is a data key, and returns its range.
+    fn push_user_key(&mut self, data_key: &[u8]) -> Option<Range<usize>> {
+        let start = self.keys.len();
+        let decoded = data_key.get(SLOT_LEN..).map(|encoded| keys::decode_memcomparable_into(encoded, &mut self.keys));
+        match decoded {
+            Some(Ok([])) => Some(start..self.keys.len()),
+            _ => {
+                self.keys.truncate(start);
+                None
+            }
+        }
+    }
+
+    /// Removes the row of the key a Lock/Write/Default CF key belongs to (a Lock CF key is a
+    /// data key; the others carry a timestamp suffix).
+    fn remove_rows_of(&mut self, key: &[u8]) {
+        let data_key = keys::split_ts(key).map(|(data_key, _)| data_key).ok();
+        for candidate in [Some(key), data_key].into_iter().flatten() {
+            if let Some(user_key) = self.push_user_key(candidate) {
+                let hash = KeyHash::of(&self.keys[user_key.clone()]);
+                self.list.push(Change::Remove(user_key, hash));
+            }
+        }
     }
 }
 
@@ -365,11 +380,11 @@ fn user_key_of(data_key: &[u8]) -> Option<Vec<u8>> {
 /// a merged raft entry holds hundreds of writes, and searching the whole batch for each was
 /// quadratic.
 fn default_value(batch: &WriteBatch, index: usize, data_key: &[u8], start_ts: TimeStamp) -> Option<Bytes> {
-    let wanted = keys::with_ts(data_key, start_ts);
+    let wanted = |key: &[u8]| keys::split_ts(key).is_ok_and(|found| found == (data_key, start_ts));
     let ops = batch.ops();
     let previous = index.checked_sub(1).and_then(|previous| ops.get(previous));
     previous.into_iter().chain(ops).find_map(|op| match op {
-        WriteOp::Put { cf: Cf::Default, key, value } if key.as_ref() == wanted.as_slice() => Some(value.clone()),
+        WriteOp::Put { cf: Cf::Default, key, value } if wanted(key) => Some(value.clone()),
         _ => None,
     })
 }

@@ -260,7 +260,7 @@ pub fn plain_set_indices(core: &Core, run: &[KeyedRequest]) -> Vec<usize> {
 /// one 1PC write per region, instead of a future, a latch, a timestamp and a proposal per SET.
 /// Their replies, in order. The keys of a run of writes are distinct (see `handler`), so the
 /// SETs commute with each other and with the rest of their run.
-pub async fn plain_sets(core: &Rc<Core>, sets: Vec<KeyedRequest>) -> Vec<Reply> {
+pub async fn plain_sets(core: &Rc<Core>, sets: &[KeyedRequest]) -> Vec<Reply> {
     if sets.is_empty() {
         return Vec::new();
     }
