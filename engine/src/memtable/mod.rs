@@ -30,7 +30,7 @@ use crate::range_del::RangeTombstone;
 use crate::sst::filter::KeyPrefix;
 use crate::vlog::VlogPosition;
 use buckets::BucketMap;
-use filter::{FILTER_KEY_BYTES, KeyFilter};
+use filter::KeyFilter;
 
 /// Fixed per-entry overhead counted on top of key and value bytes: the entry's slot in a B-tree
 /// leaf (a 56-byte `InternalKey` and a 32-byte `Bytes`, in nodes about 70% full after random
@@ -68,10 +68,15 @@ pub struct MemTable {
 
 impl MemTable {
     /// An empty memtable with an id unique within the engine; `filter_suffix_bytes` are the
-    /// column families' `filter_prefix_suffix_bytes` (see [`KeyFilter`]).
-    pub fn new(id: u64, filter_suffix_bytes: [usize; 4]) -> MemTable {
-        let cf_table =
-            |suffix_bytes| RefCell::new(CfTable { filter: KeyFilter::new(suffix_bytes), ..Default::default() });
+    /// column families' `filter_prefix_suffix_bytes` (see [`KeyFilter`]); `capacity_bytes` is
+    /// the size at which it is frozen, which sizes the key filters.
+    pub fn new(id: u64, filter_suffix_bytes: [usize; 4], capacity_bytes: u64) -> MemTable {
+        // Every entry counts at least its fixed overhead, so a memtable frozen at
+        // `capacity_bytes` holds at most this many (a batch applied past it a few more).
+        let max_keys = capacity_bytes / ENTRY_OVERHEAD_BYTES;
+        let cf_table = |suffix_bytes| {
+            RefCell::new(CfTable { filter: KeyFilter::new(suffix_bytes, max_keys), ..Default::default() })
+        };
         MemTable {
             id,
             cfs: filter_suffix_bytes.map(cf_table),
@@ -129,7 +134,9 @@ impl MemTable {
         self.note_seq(seq);
         let internal = InternalKey::encode(user_key, seq, kind);
         let mut table = self.cfs[cf.index()].borrow_mut();
-        let filter_bytes = if table.filter.insert(user_key) { FILTER_KEY_BYTES } else { 0 };
+        let filter_before = table.filter.size_bytes();
+        table.filter.insert(user_key);
+        let filter_bytes = table.filter.size_bytes() - filter_before;
         let key_bytes = internal.as_slice().len() as u64;
         let entry_bytes = key_bytes + value.len() as u64 + ENTRY_OVERHEAD_BYTES + filter_bytes;
         self.size_bytes.set(self.size_bytes.get() + entry_bytes);
@@ -308,9 +315,11 @@ mod tests {
 
     use super::*;
 
+    const TEST_CAPACITY: u64 = 1 << 20;
+
     #[test]
     fn get_sees_newest_version_at_snapshot() {
-        let table = MemTable::new(1, [0; 4]);
+        let table = MemTable::new(1, [0; 4], TEST_CAPACITY);
         table.insert(Cf::Default, b"k", 1, ValueKind::Put, Bytes::from_static(b"v1"));
         table.insert(Cf::Default, b"k", 2, ValueKind::Put, Bytes::from_static(b"v2"));
         table.insert(Cf::Default, b"k", 3, ValueKind::Delete, Bytes::new());
@@ -324,7 +333,7 @@ mod tests {
     #[test]
     fn iterator_walks_both_ways() {
         block_on(async {
-            let table = Rc::new(MemTable::new(1, [0; 4]));
+            let table = Rc::new(MemTable::new(1, [0; 4], TEST_CAPACITY));
             for (seq, key) in [b"a", b"b", b"c"].iter().enumerate() {
                 table.insert(Cf::Default, *key, seq as u64 + 1, ValueKind::Put, Bytes::new());
             }
@@ -361,7 +370,7 @@ mod tests {
             inserts in proptest::collection::vec((0..4usize, 0..8u8, 0..4u64), 0..60),
             reads in proptest::collection::vec((0..4usize, 0..10u8, 0..5u64, 0..80u64), 1..40),
         ) {
-            let table = MemTable::new(1, write_cf_suffix());
+            let table = MemTable::new(1, write_cf_suffix(), TEST_CAPACITY);
             for (seq, (cf, prefix, version)) in inserts.iter().enumerate() {
                 let value = Bytes::from(vec![seq as u8]);
                 table.insert(Cf::ALL[*cf], &versioned(*prefix, *version), seq as u64 + 1, ValueKind::Put, value);
@@ -385,7 +394,7 @@ mod tests {
 
     #[test]
     fn prefix_filter_rules_out_absent_write_cf_keys_only() {
-        let table = MemTable::new(1, write_cf_suffix());
+        let table = MemTable::new(1, write_cf_suffix(), TEST_CAPACITY);
         table.insert(Cf::Write, &versioned(1, 5), 1, ValueKind::Put, Bytes::new());
         table.insert(Cf::Default, &versioned(2, 5), 2, ValueKind::Put, Bytes::new());
         assert!(table.may_contain_prefix(Cf::Write, &KeyPrefix::copy_from_slice(b"k\x01")));
@@ -402,17 +411,22 @@ mod tests {
     }
 
     #[test]
-    fn filter_memory_is_counted_once_per_prefix() {
-        let table = MemTable::new(1, write_cf_suffix());
+    fn filter_memory_is_counted_once_per_column_family() {
+        let table = MemTable::new(1, write_cf_suffix(), TEST_CAPACITY);
         table.insert(Cf::Write, &versioned(1, 5), 1, ValueKind::Put, Bytes::new());
         let first = table.size_bytes();
-        table.insert(Cf::Write, &versioned(1, 6), 2, ValueKind::Put, Bytes::new());
-        assert_eq!(table.size_bytes() - first, first - filter::FILTER_KEY_BYTES, "a second version adds no filter key");
+        table.insert(Cf::Write, &versioned(2, 6), 2, ValueKind::Put, Bytes::new());
+        let second = table.size_bytes() - first;
+        let filter_bytes = (TEST_CAPACITY / ENTRY_OVERHEAD_BYTES * filter::BITS_PER_KEY).div_ceil(512) * 64;
+        assert_eq!(first - second, filter_bytes, "the first key of a column family counts its filter");
+        let before = table.size_bytes();
+        table.insert(Cf::Lock, &versioned(3, 7), 3, ValueKind::Put, Bytes::new());
+        assert_eq!(table.size_bytes() - before, first, "as does another column family's first key");
     }
 
     #[test]
     fn size_and_watermarks_accumulate() {
-        let table = MemTable::new(1, [0; 4]);
+        let table = MemTable::new(1, [0; 4], TEST_CAPACITY);
         assert!(table.is_empty());
         table.insert(Cf::Lock, b"k", 1, ValueKind::Put, Bytes::from_static(b"v"));
         table.note_applied(7, 3);

@@ -99,12 +99,12 @@ fn classic_positions(hash: u64, probes: u8, bit_count: u64) -> impl Iterator<Ite
 }
 
 /// The block of a blocked filter of `blocks` blocks that `hash` probes.
-fn block_of(hash: u64, blocks: usize) -> usize {
+pub(crate) fn block_of(hash: u64, blocks: usize) -> usize {
     (((hash >> 32) * blocks as u64) >> 32) as usize
 }
 
 /// Bit positions (0..512) within its block.
-fn blocked_positions(hash: u64, probes: u8) -> impl Iterator<Item = usize> {
+pub(crate) fn blocked_positions(hash: u64, probes: u8) -> impl Iterator<Item = usize> {
     let mut state = hash as u32;
     (0..probes).map(move |_| {
         let bit = (state >> 23) as usize;
