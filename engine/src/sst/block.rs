@@ -16,17 +16,22 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
-use crate::codec::{self, Reader};
+use super::format::{self, BlockHandle};
+use crate::codec::{self, Lz4Gate, Reader};
 use crate::error::{Error, Result};
 use crate::key::compare_internal;
 
 /// Restart interval of data and range-tombstone blocks.
 pub const DATA_RESTART_INTERVAL: usize = 16;
 
-/// Builds one block in memory.
+/// Builds blocks in memory: one at a time on its own ([`BlockBuilder::finish`]), or one after
+/// another in a table image it holds ([`BlockBuilder::finish_framed`]), where each block is
+/// written once, at its place in the image.
 #[derive(Debug)]
 pub struct BlockBuilder {
+    /// Finished (framed) blocks, then the open block's entries from `start` on.
     buffer: Vec<u8>,
+    start: usize,
     restarts: Vec<u32>,
     since_restart: usize,
     restart_interval: usize,
@@ -36,9 +41,15 @@ pub struct BlockBuilder {
 impl BlockBuilder {
     /// An empty builder putting a restart point every `restart_interval` entries.
     pub fn new(restart_interval: usize) -> Self {
+        Self::with_capacity(restart_interval, 0)
+    }
+
+    /// [`BlockBuilder::new`] with room for `bytes` of image before it must grow.
+    pub fn with_capacity(restart_interval: usize, bytes: usize) -> Self {
         debug_assert!(restart_interval >= 1);
         BlockBuilder {
-            buffer: Vec::new(),
+            buffer: Vec::with_capacity(bytes),
+            start: 0,
             restarts: Vec::new(),
             since_restart: 0,
             restart_interval,
@@ -49,7 +60,7 @@ impl BlockBuilder {
     /// Appends an entry; keys must be added in order.
     pub fn add(&mut self, key: &[u8], value: &[u8]) {
         let shared = if self.since_restart.is_multiple_of(self.restart_interval) {
-            let offset = u32::try_from(self.buffer.len()).expect("a block stays below 4 GiB");
+            let offset = u32::try_from(self.buffer.len() - self.start).expect("a block stays below 4 GiB");
             self.restarts.push(offset);
             self.since_restart = 0;
             0
@@ -66,35 +77,74 @@ impl BlockBuilder {
         self.since_restart += 1;
     }
 
-    /// True when no entry was added since the last `finish`.
+    /// True when no entry was added since the last block was finished.
     pub fn is_empty(&self) -> bool {
         self.restarts.is_empty()
     }
 
-    /// The size the finished block will have.
+    /// The size the open block will have.
     pub fn estimated_size_bytes(&self) -> usize {
-        self.buffer.len() + 4 * self.restarts.len() + 4
+        self.buffer.len() - self.start + 4 * self.restarts.len() + 4
     }
 
     /// Returns the block contents and resets the builder.
     pub fn finish(&mut self) -> Vec<u8> {
-        self.finish_with(<[u8]>::to_vec)
+        self.close();
+        let block = self.buffer.split_off(self.start);
+        self.reset();
+        block
     }
 
-    /// Finishes the block, hands its contents to `use_block` and resets the builder, which
-    /// keeps its buffer for the next block: a table's data blocks share one allocation instead
-    /// of each growing and freeing its own.
-    pub fn finish_with<R>(&mut self, use_block: impl FnOnce(&[u8]) -> R) -> R {
+    /// Finishes the open block where it lies in the image, framed as
+    /// [`format::append_block`] frames a block (`scratch` holds a compressed copy meanwhile),
+    /// and returns its handle in the image. Appending to a block of its own and copying it into
+    /// the image cost 1% of the server's samples in flush- and compaction-heavy runs.
+    pub fn finish_framed(&mut self, lz4: Option<&Lz4Gate>, scratch: &mut Vec<u8>) -> BlockHandle {
+        self.close();
+        let handle = format::frame_in_place(&mut self.buffer, self.start, lz4, scratch);
+        self.start = self.buffer.len();
+        self.reset();
+        handle
+    }
+
+    /// Lets `append` append to the image (another kind of block) while no block is open.
+    pub fn append_to_image<R>(&mut self, append: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        assert!(self.is_empty(), "no block is open");
+        let result = append(&mut self.buffer);
+        self.start = self.buffer.len();
+        result
+    }
+
+    /// The finished part of the image (the open block starts after it).
+    pub fn finished(&self) -> &[u8] {
+        &self.buffer[..self.start]
+    }
+
+    /// Drops the first `len` bytes of the image, which must be finished (written elsewhere).
+    pub fn drain_finished(&mut self, len: usize) {
+        assert!(len <= self.start, "only finished blocks leave the image");
+        self.buffer.drain(..len);
+        self.start -= len;
+    }
+
+    /// Takes the image, leaving the builder empty.
+    pub fn into_image(self) -> Vec<u8> {
+        debug_assert!(self.is_empty(), "no block is open");
+        self.buffer
+    }
+
+    /// Appends the restart array: the open block is then `buffer[start..]`.
+    fn close(&mut self) {
         for restart in &self.restarts {
             codec::put_u32(&mut self.buffer, *restart);
         }
         codec::put_u32(&mut self.buffer, self.restarts.len() as u32);
-        let result = use_block(&self.buffer);
-        self.buffer.clear();
+    }
+
+    fn reset(&mut self) {
         self.restarts.clear();
         self.since_restart = 0;
         self.last_key.clear();
-        result
     }
 }
 
@@ -384,7 +434,48 @@ mod tests {
     }
 
     #[test]
-    fn a_builder_reused_after_finish_with_starts_each_block_afresh() {
+    fn blocks_framed_in_the_image_are_the_blocks_append_block_frames() {
+        let entries = sorted_entries();
+        let gate = Lz4Gate::default();
+        for lz4 in [None, Some(&gate)] {
+            let mut builder = BlockBuilder::new(2);
+            builder.append_to_image(|image| image.extend_from_slice(b"before"));
+            let (mut scratch, mut handles, mut expected) = (Vec::new(), Vec::new(), b"before".to_vec());
+            for part in entries.chunks(5) {
+                let mut alone = BlockBuilder::new(2);
+                for (key, value) in part {
+                    builder.add(key, value);
+                    alone.add(key, value);
+                }
+                assert_eq!(builder.finished(), &expected[..], "an open block is not finished");
+                handles.push(builder.finish_framed(lz4, &mut scratch));
+                format::append_block(&mut expected, &alone.finish(), lz4);
+                assert_eq!(builder.finished(), &expected[..]);
+            }
+            builder.drain_finished(6);
+            let image = Bytes::from(builder.into_image());
+            assert_eq!(image, expected[6..]);
+            let blocks: Vec<Block> = handles
+                .iter()
+                .map(|handle| {
+                    let raw = image.slice(handle.offset as usize - 6..(handle.offset + handle.size_bytes) as usize - 6);
+                    Block::parse(format::open_block(raw, "test").expect("framed"), "test").expect("valid block")
+                })
+                .collect();
+            assert_eq!(blocks.iter().flat_map(collect).collect::<Vec<_>>(), entries);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "only finished blocks leave the image")]
+    fn an_open_block_stays_in_the_image() {
+        let mut builder = BlockBuilder::new(2);
+        builder.add(b"key", b"value");
+        builder.drain_finished(1);
+    }
+
+    #[test]
+    fn a_builder_reused_after_finish_starts_each_block_afresh() {
         let entries = sorted_entries();
         let (first, second) = entries.split_at(7);
         let mut builder = BlockBuilder::new(2);
@@ -393,7 +484,7 @@ mod tests {
             for (key, value) in part {
                 builder.add(key, value);
             }
-            blocks.push(builder.finish_with(|contents| Block::parse(Bytes::copy_from_slice(contents), "test")));
+            blocks.push(Block::parse(Bytes::from(builder.finish()), "test"));
         }
         assert!(builder.is_empty());
         let blocks: Vec<Block> = blocks.into_iter().map(|block| block.expect("valid block")).collect();

@@ -35,11 +35,12 @@ pub struct BuiltTable {
 #[derive(Debug)]
 pub struct TableBuilder {
     options: TableOptions,
-    /// The image from offset `written` on.
-    out: Vec<u8>,
     /// Bytes of the image already taken out with [`TableBuilder::consume_chunk`].
     written: u64,
+    /// Builds the data blocks in the image it holds (from offset `written` on).
     data_block: BlockBuilder,
+    /// Compressed copy of a data block being framed.
+    lz4_scratch: Vec<u8>,
     index: IndexBuilder,
     filter: Option<FilterBuilder>,
     range_tombstones: Vec<RangeTombstone>,
@@ -62,9 +63,9 @@ impl TableBuilder {
         TableBuilder {
             lz4: options.compression.then(Lz4Gate::default),
             options,
-            out: Vec::with_capacity(bytes),
             written: 0,
-            data_block: BlockBuilder::new(DATA_RESTART_INTERVAL),
+            data_block: BlockBuilder::with_capacity(DATA_RESTART_INTERVAL, bytes),
+            lz4_scratch: Vec::new(),
             index: IndexBuilder::default(),
             filter,
             range_tombstones: Vec::new(),
@@ -121,7 +122,9 @@ impl TableBuilder {
     pub fn estimated_size_bytes(&self) -> u64 {
         let filter_bytes = self.meta.entry_count * self.options.bloom_bits_per_key as u64 / 8;
         self.written
-            + (self.out.len() + self.data_block.estimated_size_bytes() + self.index.estimated_size_bytes()) as u64
+            + (self.data_block.finished().len()
+                + self.data_block.estimated_size_bytes()
+                + self.index.estimated_size_bytes()) as u64
             + filter_bytes
     }
 
@@ -158,23 +161,25 @@ impl TableBuilder {
             properties: self.append(&self.meta.encode(), false),
         };
         // Zero padding goes before the footer so the footer ends exactly at the aligned end.
-        let end = self.written + (self.out.len() + FOOTER_LEN) as u64;
+        let mut out = self.data_block.into_image();
+        let end = self.written + (out.len() + FOOTER_LEN) as u64;
         let footer_offset = (codec::align_up(end, IO_ALIGN as u64) - self.written) as usize - FOOTER_LEN;
-        self.out.resize(footer_offset, 0);
-        self.out.extend_from_slice(&footer.encode());
-        self.meta.file_size_bytes = self.written + self.out.len() as u64;
-        debug_assert_eq!(self.out.len() % IO_ALIGN, 0);
-        Ok((self.written, self.out, self.meta))
+        out.resize(footer_offset, 0);
+        out.extend_from_slice(&footer.encode());
+        self.meta.file_size_bytes = self.written + out.len() as u64;
+        debug_assert_eq!(out.len() % IO_ALIGN, 0);
+        Ok((self.written, out, self.meta))
     }
 
-    /// The next full chunk of the image and its offset, once one is ready.
+    /// The next full chunk of finished blocks and its offset, once one is ready.
     fn full_chunk(&self) -> Option<(u64, &[u8])> {
-        (self.out.len() >= WRITE_CHUNK_BYTES).then(|| (self.written, &self.out[..WRITE_CHUNK_BYTES]))
+        let finished = self.data_block.finished();
+        (finished.len() >= WRITE_CHUNK_BYTES).then(|| (self.written, &finished[..WRITE_CHUNK_BYTES]))
     }
 
     /// Drops the chunk [`TableBuilder::full_chunk`] gave (it is in the file now).
     fn consume_chunk(&mut self) {
-        self.out.drain(..WRITE_CHUNK_BYTES);
+        self.data_block.drain_finished(WRITE_CHUNK_BYTES);
         self.written += WRITE_CHUNK_BYTES as u64;
     }
 
@@ -182,7 +187,7 @@ impl TableBuilder {
     /// has the block's offset in the whole image.
     fn append(&mut self, payload: &[u8], compress: bool) -> BlockHandle {
         let lz4 = self.lz4.as_ref().filter(|_| compress);
-        let handle = format::append_block(&mut self.out, payload, lz4);
+        let handle = self.data_block.append_to_image(|image| format::append_block(image, payload, lz4));
         self.in_image(handle)
     }
 
@@ -192,8 +197,7 @@ impl TableBuilder {
     }
 
     fn flush_data_block(&mut self) {
-        let (out, lz4) = (&mut self.out, self.lz4.as_ref());
-        let handle = self.data_block.finish_with(|contents| format::append_block(out, contents, lz4));
+        let handle = self.data_block.finish_framed(self.lz4.as_ref(), &mut self.lz4_scratch);
         self.index.add(&self.last_key, self.in_image(handle));
     }
 

@@ -84,13 +84,35 @@ impl BlockHandle {
 /// try and that saves at least an eighth. Returns the handle of the appended block.
 pub fn append_block(out: &mut Vec<u8>, payload: &[u8], lz4: Option<&Lz4Gate>) -> BlockHandle {
     let offset = out.len();
-    let saves_an_eighth = payload.len() - payload.len() / 8;
-    let compressed = lz4.is_some_and(|gate| gate.try_compress(|| codec::append_lz4(out, payload, saves_an_eighth)));
-    let kind = if compressed { COMPRESSION_LZ4 } else { COMPRESSION_NONE };
-    if kind == COMPRESSION_NONE {
+    let compressed = lz4.is_some_and(|gate| gate.try_compress(|| codec::append_lz4(out, payload, lz4_limit(payload))));
+    if !compressed {
         out.extend_from_slice(payload);
     }
-    out.push(kind);
+    put_trailer(out, offset, compressed)
+}
+
+/// [`append_block`] of the payload `out[offset..]`, framed where it lies: compressed through
+/// `scratch` when the gate lets it try and it pays, left in place otherwise.
+pub fn frame_in_place(out: &mut Vec<u8>, offset: usize, lz4: Option<&Lz4Gate>, scratch: &mut Vec<u8>) -> BlockHandle {
+    let payload = &out[offset..];
+    scratch.clear();
+    let compressed =
+        lz4.is_some_and(|gate| gate.try_compress(|| codec::append_lz4(scratch, payload, lz4_limit(payload))));
+    if compressed {
+        out.truncate(offset);
+        out.extend_from_slice(scratch);
+    }
+    put_trailer(out, offset, compressed)
+}
+
+/// A block is stored compressed only when that saves at least an eighth.
+fn lz4_limit(payload: &[u8]) -> usize {
+    payload.len() - payload.len() / 8
+}
+
+/// Appends the trailer of the block stored at `out[offset..]`; returns its handle.
+fn put_trailer(out: &mut Vec<u8>, offset: usize, compressed: bool) -> BlockHandle {
+    out.push(if compressed { COMPRESSION_LZ4 } else { COMPRESSION_NONE });
     let crc = codec::masked_crc(&out[offset..]);
     codec::put_u32(out, crc);
     BlockHandle { offset: offset as u64, size_bytes: (out.len() - offset) as u64 }
