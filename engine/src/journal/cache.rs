@@ -1,6 +1,8 @@
-//! A small byte-bounded cache of decoded record payloads, so raft reading the tail it just
-//! wrote (replication, apply) does not go back to disk. FIFO eviction: the tail is what is
-//! read, and it is also what was inserted last.
+//! A small byte-bounded cache of framed records (as written: slices of the batches the journal
+//! wrote, or read back from a segment), so raft reading the tail it just wrote (replication)
+//! does not go back to disk. Readers decode a cached record as one read from disk (an
+//! uncompressed payload is a slice of it). FIFO eviction: the tail is what is read, and it is
+//! also what was inserted last.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -8,7 +10,7 @@ use bytes::Bytes;
 
 use super::index::RecordLocation;
 
-/// Decoded payloads keyed by record location.
+/// Framed records keyed by location.
 #[derive(Debug)]
 pub struct RecordCache {
     records: HashMap<RecordLocation, Bytes, foldhash::fast::FixedState>,
@@ -18,29 +20,29 @@ pub struct RecordCache {
 }
 
 impl RecordCache {
-    /// An empty cache holding at most `capacity_bytes` of payloads.
+    /// An empty cache holding at most `capacity_bytes` of records.
     pub fn new(capacity_bytes: usize) -> RecordCache {
         RecordCache { records: HashMap::default(), order: VecDeque::new(), size_bytes: 0, capacity_bytes }
     }
 
-    /// The payload of the record at `location`, if cached.
+    /// The framed record at `location`, if cached.
     pub fn get(&self, location: &RecordLocation) -> Option<Bytes> {
         self.records.get(location).cloned()
     }
 
-    /// Caches a payload, evicting the oldest ones to stay within the capacity.
-    pub fn insert(&mut self, location: RecordLocation, payload: Bytes) {
-        if payload.len() > self.capacity_bytes || self.records.contains_key(&location) {
+    /// Caches a framed record, evicting the oldest ones to stay within the capacity.
+    pub fn insert(&mut self, location: RecordLocation, record: Bytes) {
+        if record.len() > self.capacity_bytes || self.records.contains_key(&location) {
             return;
         }
-        while self.size_bytes + payload.len() > self.capacity_bytes {
+        while self.size_bytes + record.len() > self.capacity_bytes {
             let oldest = self.order.pop_front().expect("size_bytes > 0 means a record is cached");
             let evicted = self.records.remove(&oldest).expect("order and records hold the same keys");
             self.size_bytes -= evicted.len();
         }
-        self.size_bytes += payload.len();
+        self.size_bytes += record.len();
         self.order.push_back(location);
-        self.records.insert(location, payload);
+        self.records.insert(location, record);
     }
 
     /// Forgets records of segments below `segment` (they were deleted).

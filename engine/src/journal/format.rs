@@ -147,20 +147,61 @@ pub fn check_segment_header(bytes: &[u8], expected_seq: u64) -> Result<()> {
 /// Appends one framed record; compresses the payload with lz4 when given a gate that lets it
 /// try and it pays. Returns the framed length.
 pub fn frame_record(out: &mut Vec<u8>, record_type: RecordType, payload: &[u8], lz4: Option<&Lz4Gate>) -> usize {
+    let start = put_record_header(out, record_type);
+    let compressed = try_lz4(out, payload, lz4);
+    if !compressed {
+        out.extend_from_slice(payload);
+    }
+    finish_record(out, start, compressed)
+}
+
+/// [`frame_record`] of the payload `write_payload` appends, written where the record keeps it
+/// (no payload buffer of its own); when compressing pays, the payload is compressed into
+/// `scratch` and replaced by it. Returns the framed length and what `write_payload` returned.
+pub fn frame_record_with<R>(
+    out: &mut Vec<u8>,
+    record_type: RecordType,
+    lz4: Option<&Lz4Gate>,
+    scratch: &mut Vec<u8>,
+    write_payload: impl FnOnce(&mut Vec<u8>) -> R,
+) -> (usize, R) {
+    let start = put_record_header(out, record_type);
+    let body = out.len();
+    let written = write_payload(out);
+    let payload = &out[body..];
+    scratch.clear();
+    let compressed = try_lz4(scratch, payload, lz4);
+    if compressed {
+        out.truncate(body);
+        out.extend_from_slice(scratch);
+    }
+    (finish_record(out, start, compressed), written)
+}
+
+/// Appends `payload` lz4-compressed to `out` when it is large enough, the gate lets it try,
+/// and that saves more than an eighth; false (and `out` unchanged) otherwise.
+fn try_lz4(out: &mut Vec<u8>, payload: &[u8], lz4: Option<&Lz4Gate>) -> bool {
+    let under_seven_eighths = payload.len() - payload.len() / 8 - 1;
+    payload.len() >= COMPRESSION_MIN_BYTES
+        && lz4.is_some_and(|gate| gate.try_compress(|| codec::append_lz4(out, payload, under_seven_eighths)))
+}
+
+/// Appends a record header whose crc and length [`finish_record`] fills in; returns its start.
+fn put_record_header(out: &mut Vec<u8>, record_type: RecordType) -> usize {
     let start = out.len();
     codec::put_u32(out, 0); // crc, set last
     codec::put_u32(out, 0); // stored length, set once known
     out.push(record_type as u8);
     out.push(0); // flags
-    let body = out.len();
-    // Compressed only when it saves more than an eighth.
-    let under_seven_eighths = payload.len() - payload.len() / 8 - 1;
-    let compressed = payload.len() >= COMPRESSION_MIN_BYTES
-        && lz4.is_some_and(|gate| gate.try_compress(|| codec::append_lz4(out, payload, under_seven_eighths)));
+    start
+}
+
+/// Fills in the header of the record at `start` whose stored payload ends `out`; returns the
+/// framed length.
+fn finish_record(out: &mut [u8], start: usize, compressed: bool) -> usize {
+    let body = start + RECORD_HEADER_BYTES;
     if compressed {
         out[body - 1] = FLAG_LZ4;
-    } else {
-        out.extend_from_slice(payload);
     }
     let stored_len = u32::try_from(out.len() - body).expect("payload size validated by the batch");
     out[start + 4..start + 8].copy_from_slice(&stored_len.to_le_bytes());
@@ -242,6 +283,7 @@ pub fn encode_batch_header(batch_seq: u64, record_count: u64) -> Vec<u8> {
 
 /// Encodes an `Entries` payload from `(term, head, body)` triples, each entry's payload being
 /// its head followed by its body; returns it with each entry's position in it.
+#[cfg(test)]
 pub fn encode_entries<'a>(
     region_id: u64,
     first_index: u64,
@@ -250,20 +292,32 @@ pub fn encode_entries<'a>(
     // Three varints, and per entry two varints (at most 10 bytes each) and the payload.
     let bound_bytes = entries.clone().fold(30, |sum, (_, head, body)| sum + 20 + head.len() + body.len());
     let mut out = Vec::with_capacity(bound_bytes);
-    codec::put_varint(&mut out, region_id);
-    codec::put_varint(&mut out, first_index);
-    codec::put_varint(&mut out, entries.len() as u64);
+    let metas = encode_entries_into(&mut out, region_id, first_index, entries);
+    (out, metas)
+}
+
+/// [`encode_entries`] appending to `out`; positions are from where it began appending.
+pub fn encode_entries_into<'a>(
+    out: &mut Vec<u8>,
+    region_id: u64,
+    first_index: u64,
+    entries: impl ExactSizeIterator<Item = (u64, &'a [u8], &'a [u8])>,
+) -> Vec<EntryMeta> {
+    let start = out.len();
+    codec::put_varint(out, region_id);
+    codec::put_varint(out, first_index);
+    codec::put_varint(out, entries.len() as u64);
     let mut metas = Vec::with_capacity(entries.len());
     for (term, head, body) in entries {
         let payload_len = u32::try_from(head.len() + body.len()).expect("payload size validated by the batch");
-        codec::put_varint(&mut out, term);
-        codec::put_varint(&mut out, u64::from(payload_len));
-        let payload_offset = u32::try_from(out.len()).expect("payload size validated by the batch");
+        codec::put_varint(out, term);
+        codec::put_varint(out, u64::from(payload_len));
+        let payload_offset = u32::try_from(out.len() - start).expect("payload size validated by the batch");
         out.extend_from_slice(head);
         out.extend_from_slice(body);
         metas.push(EntryMeta { term, payload_offset, payload_len });
     }
-    (out, metas)
+    metas
 }
 
 /// Encodes a `State` payload.
@@ -385,6 +439,14 @@ mod tests {
             };
             assert_eq!((record_type, flags, framed_len), (RecordType::State, expect_flags, framed));
             assert_eq!(frame_payload(flags, stored).expect("payload"), payload);
+            // Written in place after other bytes, with a scratch that held something before.
+            let (mut in_place, mut scratch) = (b"before".to_vec(), vec![9u8; 3]);
+            let write = |out: &mut Vec<u8>| out.extend_from_slice(&payload);
+            let gate = Lz4Gate::default();
+            let (framed_in_place, ()) =
+                frame_record_with(&mut in_place, RecordType::State, Some(&gate), &mut scratch, write);
+            assert_eq!(framed_in_place, framed);
+            assert_eq!(&in_place[6..], &buf[..], "the same frame as from a payload buffer");
         }
     }
 

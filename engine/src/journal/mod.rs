@@ -128,7 +128,7 @@ pub struct JournalOptions {
     pub segment_size_bytes: u64,
     /// Compress record payloads of 4 KiB and more with lz4 when it pays.
     pub lz4_compression: bool,
-    /// Budget of the cache of decoded records (the recently written tail, mostly).
+    /// Budget of the cache of framed records (the recently written tail, mostly).
     pub read_cache_capacity_bytes: usize,
 }
 
@@ -177,6 +177,8 @@ pub struct Journal<F: FileSystem> {
     writer: RefCell<WriterState<F::File>>,
     queue: RefCell<CommitQueue>,
     cache: RefCell<RecordCache>,
+    /// Kept from one batch's encoding to the next.
+    encode_buffers: RefCell<writer::EncodeBuffers>,
     stats: Cell<JournalStats>,
     /// Decides which records lz4 is tried on.
     lz4: Lz4Gate,
@@ -226,6 +228,7 @@ impl<F: FileSystem> Journal<F> {
         Ok(Journal {
             writer: RefCell::new(WriterState::new(active_segment, file, file_size, offset, next_batch_seq)),
             cache: RefCell::new(RecordCache::new(options.read_cache_capacity_bytes)),
+            encode_buffers: RefCell::default(),
             fs,
             dir: dir.to_path_buf(),
             options,
@@ -263,22 +266,29 @@ impl<F: FileSystem> Journal<F> {
 
     /// The decoded payload of a record, from the cache or the segment.
     async fn record_payload(&self, location: RecordLocation) -> Result<Bytes> {
-        if let Some(payload) = self.cache.borrow().get(&location) {
-            return Ok(payload);
-        }
-        let file = self.segments.borrow().get(&location.segment).cloned().ok_or_else(|| {
-            Error::corruption("journal index", format!("segment {} of a live entry is gone", location.segment))
-        })?;
-        let framed = io::read_exact_at(&*file, location.offset, location.framed_len as usize, "journal record").await?;
+        let cached = self.cache.borrow().get(&location);
+        let framed = match cached {
+            Some(framed) => framed,
+            None => {
+                let file = self.segments.borrow().get(&location.segment).cloned().ok_or_else(|| {
+                    Error::corruption("journal index", format!("segment {} of a live entry is gone", location.segment))
+                })?;
+                let framed =
+                    io::read_exact_at(&*file, location.offset, location.framed_len as usize, "journal record").await?;
+                self.cache.borrow_mut().insert(location, framed.clone());
+                framed
+            }
+        };
         let format::Frame::Record { flags, stored, .. } = format::read_frame(&framed, 0)? else {
             return Err(Error::corruption(
                 "journal record",
                 format!("zeros where the index expects a record: {location:?}"),
             ));
         };
-        let payload = format::frame_payload(flags, stored)?;
-        self.cache.borrow_mut().insert(location, payload.clone());
-        Ok(payload)
+        match flags {
+            0 => Ok(framed.slice_ref(stored)),
+            _ => format::frame_payload(flags, stored),
+        }
     }
 
     /// Index of the first live entry of a region.
