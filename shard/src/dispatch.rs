@@ -47,6 +47,9 @@ pub struct KeyedRequest {
     pub owner: usize,
     /// The positions of its keys in `args`.
     pub positions: Vec<usize>,
+    /// The hash slot of its first key (so that a pipelined GET the row cache answers computes
+    /// it once).
+    pub first_slot: u16,
 }
 
 impl KeyedRequest {
@@ -78,9 +81,10 @@ pub fn route(core: &Core, spec: &'static CommandSpec, args: Vec<Bytes>) -> Route
     }
     let positions: Vec<usize> = key_positions(spec, &args).collect();
     let Some(&first) = positions.first() else { return Routed::Alone { spec, args, positions } };
-    let owner = core.map().core_of_key(&args[first]);
+    let first_slot = nokv_txn::keys::slot_of(&args[first]);
+    let owner = core.map().region_of_slot(first_slot).owner_core;
     if positions[1..].iter().all(|&p| core.map().core_of_key(&args[p]) == owner) {
-        return Routed::Keyed(KeyedRequest { spec, args, owner, positions });
+        return Routed::Keyed(KeyedRequest { spec, args, owner, positions, first_slot });
     }
     Routed::Alone { spec, args, positions }
 }

@@ -210,12 +210,12 @@ impl Store {
         Ok(live(raw))
     }
 
-    /// What the row cache holds for `keys`, read at one timestamp per region (one TSO call and
-    /// one pin per region for a whole pipelined run of reads): per key, `Some(value)` (the live
-    /// value or `None`) when a row answers, `None` when the key must be read with
-    /// [`Store::read`].
-    pub async fn read_cached(&self, keys: &[&[u8]]) -> Result<Vec<CachedRead>, StoreError> {
-        let regions: Vec<u64> = keys.iter().map(|key| self.map.region_of_key(key).id).collect();
+    /// What the row cache holds for `keys` (whose hash slots are `slots`), read at one timestamp
+    /// per region (one TSO call and one pin per region for a whole pipelined run of reads): per
+    /// key, `Some(value)` (the live value or `None`) when a row answers, `None` when the key must
+    /// be read with [`Store::read`].
+    pub async fn read_cached(&self, slots: &[u16], keys: &[&[u8]]) -> Result<Vec<CachedRead>, StoreError> {
+        let regions: Vec<u64> = slots.iter().map(|&slot| self.map.region_of_slot(slot).id).collect();
         let mut stamps: Vec<(u64, TimeStamp, InFlightGuard)> = Vec::new();
         for &region in &regions {
             if !stamps.iter().any(|(stamped, ..)| *stamped == region) {

@@ -227,8 +227,9 @@ pub async fn cached_gets(core: &Rc<Core>, run: &[KeyedRequest]) -> Vec<Option<Re
         // One GET gains little here and pays twice on a miss (its read then starts over).
         return replies;
     }
-    let keys: Vec<&[u8]> = run.iter().filter(|r| is_local_get(r)).map(|r| &r.args[1][..]).collect();
-    let Ok(reads) = core.store.read_cached(&keys).await else { return replies };
+    let (slots, keys): (Vec<u16>, Vec<&[u8]>) =
+        run.iter().filter(|r| is_local_get(r)).map(|r| (r.first_slot, &r.args[1][..])).unzip();
+    let Ok(reads) = core.store.read_cached(&slots, &keys).await else { return replies };
     let mut reads = reads.into_iter();
     for (request, reply) in run.iter().zip(&mut replies) {
         if !is_local_get(request) {
