@@ -127,6 +127,9 @@ struct EncodedRecord {
     framed_len: usize,
 }
 
+/// Encode buffers larger than this together (after a rare very large batch) are not kept.
+const KEPT_ENCODE_BUFFER_BYTES: usize = 8 << 20;
+
 /// The buffers a batch is encoded in, kept by the journal from one batch to the next: fresh ones
 /// for every batch of SET 1 KiB -P16 (about 800 KiB each) faulted their pages in every time.
 #[derive(Debug, Default)]
@@ -396,7 +399,9 @@ impl<F: FileSystem> Journal<F> {
         };
         let batch_seq = self.writer.borrow().next_batch_seq;
         let (buffer, records, buffers) = encoder.finish(batch_seq);
-        *self.encode_buffers.borrow_mut() = buffers;
+        if buffers.records.capacity() + buffers.lz4.capacity() <= KEPT_ENCODE_BUFFER_BYTES {
+            *self.encode_buffers.borrow_mut() = buffers;
+        }
         let len = buffer.len() as u64;
         let (segment, file, offset) = self.place(len).await?;
         let end = offset + len;
