@@ -11,6 +11,7 @@
 //! expiry, version, size) with sub-keys under `key | version | field`.
 
 use bytes::{BufMut, Bytes, BytesMut};
+use nokv_txn::mvcc::Value;
 
 /// The Redis type of a stored value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,10 +51,21 @@ impl StoredValue {
     /// Encodes the record.
     pub fn encode(&self) -> Bytes {
         let mut out = BytesMut::with_capacity(HEADER_BYTES + self.payload.len());
-        out.put_u8(self.value_type as u8);
-        out.put_u64_le(self.expire_at_ms.unwrap_or(0));
+        out.put_slice(&self.header());
         out.put_slice(&self.payload);
         out.freeze()
+    }
+
+    /// The encoded record as a value to write: header and payload, not joined.
+    pub fn into_value(self) -> Value {
+        Value::with_head(&self.header(), self.payload)
+    }
+
+    fn header(&self) -> [u8; HEADER_BYTES] {
+        let mut header = [0; HEADER_BYTES];
+        header[0] = self.value_type as u8;
+        header[1..].copy_from_slice(&self.expire_at_ms.unwrap_or(0).to_le_bytes());
+        header
     }
 
     /// Decodes a record; `None` for bytes that are not a record this version knows.

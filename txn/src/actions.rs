@@ -56,7 +56,7 @@ pub async fn prewrite<F: FileSystem>(
     }
     mvcc::check_write(engine, user_key, props.start_ts).await?;
     let (lock_type, value) = match mutation {
-        Mutation::Put(_, value) => (LockType::Put, Some(value)),
+        Mutation::Put(_, value) => (LockType::Put, Some(value.to_bytes())),
         Mutation::Delete(_) => (LockType::Delete, None),
         Mutation::Lock(_) => (LockType::Lock, None),
     };
@@ -248,7 +248,7 @@ mod tests {
     }
 
     fn put(key: &'static [u8], value: Vec<u8>) -> Mutation {
-        Mutation::Put(Bytes::from_static(key), Bytes::from(value))
+        Mutation::Put(Bytes::from_static(key), Bytes::from(value).into())
     }
 
     #[test]

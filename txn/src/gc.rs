@@ -214,7 +214,7 @@ mod tests {
             block_on(Engine::open(MemFs::new(), std::path::Path::new("/db"), EngineOptions::default())).expect("open");
         let big = Bytes::from(vec![1u8; 600]);
         for (index, start) in [(1u64, 10u64), (2, 20), (3, 30)] {
-            let mutation = Mutation::Put(Bytes::from_static(b"k"), big.clone());
+            let mutation = Mutation::Put(Bytes::from_static(b"k"), big.clone().into());
             let batch = WriteBatch::decode(&one_pc(&[mutation], ts(start), ts(start + 1))).expect("decode");
             block_on(engine.apply(1, index, &batch)).expect("apply");
         }

@@ -30,12 +30,81 @@ use crate::timestamp::TimeStamp;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mutation {
     /// Set `key` (user key) to the value.
-    Put(Bytes, Bytes),
+    Put(Bytes, Value),
     /// Delete `key`.
     Delete(Bytes),
     /// Record a read lock on `key` (its value is unchanged; conflicts with concurrent writers).
     Lock(Bytes),
 }
+
+/// Most bytes of a [`Value`]'s head.
+pub const VALUE_HEAD_MAX_LEN: usize = 16;
+
+/// The value a Put writes: a short head (a record header of the caller's) followed by the
+/// body, stored as one value. A value given in two parts is written into the batch without being
+/// joined first: SET's record header and payload were joined into a fresh allocation per SET and
+/// copied again into the batch (1.1% of SET 16 B -P16's samples).
+#[derive(Debug, Clone, Default)]
+pub struct Value {
+    head: [u8; VALUE_HEAD_MAX_LEN],
+    head_len: u8,
+    body: Bytes,
+}
+
+impl Value {
+    /// `head` followed by `body`. Panics when `head` is over [`VALUE_HEAD_MAX_LEN`] bytes.
+    pub fn with_head(head: &[u8], body: Bytes) -> Value {
+        let mut value = Value { head: [0; VALUE_HEAD_MAX_LEN], head_len: 0, body };
+        value.head[..head.len()].copy_from_slice(head);
+        value.head_len = head.len() as u8;
+        value
+    }
+
+    /// The two parts, head first.
+    pub fn parts(&self) -> [&[u8]; 2] {
+        [&self.head[..usize::from(self.head_len)], &self.body]
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        usize::from(self.head_len) + self.body.len()
+    }
+
+    /// True when the value has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends the value to `out`.
+    pub fn put_into(&self, out: &mut Vec<u8>) {
+        self.parts().iter().for_each(|part| out.extend_from_slice(part));
+    }
+
+    /// The value in one piece (the body itself when there is no head).
+    pub fn to_bytes(&self) -> Bytes {
+        if self.head_len == 0 {
+            return self.body.clone();
+        }
+        let mut out = Vec::with_capacity(self.len());
+        self.put_into(&mut out);
+        out.into()
+    }
+}
+
+impl From<Bytes> for Value {
+    fn from(body: Bytes) -> Value {
+        Value::with_head(&[], body)
+    }
+}
+
+/// Values are equal when their bytes are, however they are split.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        self.len() == other.len() && self.parts().concat() == other.parts().concat()
+    }
+}
+
+impl Eq for Value {}
 
 impl Mutation {
     /// The mutation's user key.
@@ -330,10 +399,10 @@ pub fn one_pc(mutations: &[Mutation], start_ts: TimeStamp, commit_ts: TimeStamp)
         let slot = keys::slot_of(user_key);
         let key_len = keys::versioned_key_len(user_key.len());
         let (write_type, short_value) = match mutation {
-            Mutation::Put(_, value) if value.len() <= SHORT_VALUE_MAX_LEN => (WriteType::Put, Some(&value[..])),
+            Mutation::Put(_, value) if value.len() <= SHORT_VALUE_MAX_LEN => (WriteType::Put, Some(value.parts())),
             Mutation::Put(_, value) => {
                 let write_key = |out: &mut Vec<u8>| keys::put_versioned_key(out, slot, user_key, start_ts);
-                batch.put_with(Cf::Default, key_len, write_key, value.len(), |out| out.extend_from_slice(value));
+                batch.put_with(Cf::Default, key_len, write_key, value.len(), |out| value.put_into(out));
                 (WriteType::Put, None)
             }
             Mutation::Delete(_) => (WriteType::Delete, None),
@@ -567,7 +636,7 @@ mod tests {
     }
 
     fn put(key: &str, value: &[u8]) -> Mutation {
-        Mutation::Put(Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(value))
+        Mutation::Put(Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(value).into())
     }
 
     fn commit(engine: &Engine<MemFs>, index: u64, mutations: &[Mutation], start: u64, commit: u64) {
@@ -623,14 +692,18 @@ mod tests {
 
     #[test]
     fn one_pc_encodes_a_write_per_mutation_and_long_values_at_start_ts() {
-        let long = vec![9u8; SHORT_VALUE_MAX_LEN + 1];
-        let short = vec![3u8; SHORT_VALUE_MAX_LEN];
+        let long: Vec<u8> = (0..=SHORT_VALUE_MAX_LEN as u8).collect();
+        let short: Vec<u8> = (0..SHORT_VALUE_MAX_LEN as u8).rev().collect();
+        // Each value in two parts: a head and the rest of it.
+        let split = |value: &[u8]| Value::with_head(&value[..9], Bytes::copy_from_slice(&value[9..]));
         let mutations = [
-            put("short", &short),
-            put("long key of more than eight bytes", &long),
+            Mutation::Put(Bytes::from_static(b"short"), split(&short)),
+            Mutation::Put(Bytes::from_static(b"long key of more than eight bytes"), split(&long)),
             Mutation::Delete(Bytes::from_static(b"gone")),
             Mutation::Lock(Bytes::from_static(b"")),
         ];
+        assert_eq!(split(&short), Value::from(Bytes::copy_from_slice(&short)), "equal when their bytes are");
+        assert_eq!(split(&long).to_bytes(), long);
         let (start, commit) = (ts(7), ts(9));
         let record =
             |write_type, value: Option<&[u8]>| Write::new(write_type, start, value.map(Bytes::copy_from_slice));

@@ -204,7 +204,7 @@ impl Lock {
         put_varint(&mut out, self.start_ts.into_inner());
         put_varint(&mut out, self.ttl_ms);
         if let Some(value) = &self.short_value {
-            put_short_value(&mut out, value);
+            put_short_value(&mut out, [value, &[]]);
         }
         put_tagged_ts(&mut out, FOR_UPDATE_TS_PREFIX, self.for_update_ts);
         if self.txn_size > 0 {
@@ -350,7 +350,8 @@ impl Write {
     /// Encodes the record.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 + self.short_value.as_ref().map_or(0, |v| v.len()));
-        put_write_head(&mut out, self.write_type, self.start_ts, self.short_value.as_deref());
+        let short_value = self.short_value.as_deref().map(|value| [value, &[][..]]);
+        put_write_head(&mut out, self.write_type, self.start_ts, short_value);
         if self.has_overlapped_rollback {
             out.push(OVERLAPPED_ROLLBACK_PREFIX);
         }
@@ -367,8 +368,13 @@ impl Write {
     }
 
     /// Appends the encoding of `Write::new(write_type, start_ts, short_value)` without building
-    /// the record (which would take its own handle on the value).
-    pub fn encode_new_into(out: &mut Vec<u8>, write_type: WriteType, start_ts: TimeStamp, short_value: Option<&[u8]>) {
+    /// the record (which would take its own handle on the value); the short value in two parts.
+    pub fn encode_new_into(
+        out: &mut Vec<u8>,
+        write_type: WriteType,
+        start_ts: TimeStamp,
+        short_value: Option<[&[u8]; 2]>,
+    ) {
         // Every optional field of a new record is at its default, which encodes as nothing.
         put_write_head(out, write_type, start_ts, short_value);
     }
@@ -433,19 +439,21 @@ fn compact_bytes(reader: &mut Reader<'_>) -> Option<Bytes> {
 }
 
 /// The fields every Write record starts with.
-fn put_write_head(out: &mut Vec<u8>, write_type: WriteType, start_ts: TimeStamp, short_value: Option<&[u8]>) {
+fn put_write_head(out: &mut Vec<u8>, write_type: WriteType, start_ts: TimeStamp, short_value: Option<[&[u8]; 2]>) {
     out.push(write_type.to_u8());
     put_varint(out, start_ts.into_inner());
-    if let Some(value) = short_value {
-        put_short_value(out, value);
+    if let Some(parts) = short_value {
+        put_short_value(out, parts);
     }
 }
 
-fn put_short_value(out: &mut Vec<u8>, value: &[u8]) {
-    assert!(value.len() <= SHORT_VALUE_MAX_LEN, "short values fit in a u8 length");
+/// A short value given in parts, written as one.
+fn put_short_value(out: &mut Vec<u8>, parts: [&[u8]; 2]) {
+    let len = parts[0].len() + parts[1].len();
+    assert!(len <= SHORT_VALUE_MAX_LEN, "short values fit in a u8 length");
     out.push(SHORT_VALUE_PREFIX);
-    out.push(value.len() as u8);
-    out.extend_from_slice(value);
+    out.push(len as u8);
+    parts.iter().for_each(|part| out.extend_from_slice(part));
 }
 
 fn short_value<'a>(reader: &mut Reader<'a>) -> Option<&'a [u8]> {

@@ -45,7 +45,7 @@ impl Fixture {
     fn write_overwrites(&mut self) {
         for version in 1..=OVERWRITES {
             for (key, len) in KEYS {
-                self.commit(Mutation::Put(Bytes::from_static(key), value(key, version, len)), version);
+                self.commit(Mutation::Put(Bytes::from_static(key), value(key, version, len).into()), version);
             }
             if version % 20 == 0 {
                 // Several tables, so compaction merges them (a lone table is only moved down).
@@ -137,8 +137,8 @@ fn overwritten_versions_below_the_safe_point_are_dropped_and_reads_above_it_are_
 fn a_key_deleted_below_the_safe_point_loses_every_version_once_its_mark_is_collected() {
     let mut fixture = Fixture::open();
     for version in 1..=10 {
-        fixture.commit(Mutation::Put(Bytes::from_static(b"gone"), value(b"gone", version, 1000)), version);
-        fixture.commit(Mutation::Put(Bytes::from_static(b"kept"), value(b"kept", version, 20)), version);
+        fixture.commit(Mutation::Put(Bytes::from_static(b"gone"), value(b"gone", version, 1000).into()), version);
+        fixture.commit(Mutation::Put(Bytes::from_static(b"kept"), value(b"kept", version, 20).into()), version);
         if version == 5 {
             // Two tables, so the compaction merges them (a lone table is only moved down).
             block_on(fixture.engine.flush()).expect("flush");

@@ -115,7 +115,7 @@ impl Harness {
             .map(|(key, change)| {
                 let key = Bytes::from_static(KEYS[*key]);
                 match change {
-                    Some(value) => Mutation::Put(key, value.clone()),
+                    Some(value) => Mutation::Put(key, value.clone().into()),
                     None => Mutation::Delete(key),
                 }
             })

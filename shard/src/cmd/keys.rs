@@ -179,7 +179,7 @@ async fn expire(core: &Rc<Core>, name: &str, args: &[Bytes]) -> CommandResult {
         Mutation::Delete(key)
     } else {
         value.expire_at_ms = Some(at_ms as u64);
-        Mutation::Put(key, value.encode())
+        Mutation::Put(key, value.into_value())
     };
     core.store.write(vec![mutation]).await?;
     Ok(Reply::Integer(1))
@@ -203,7 +203,7 @@ async fn persist(core: &Rc<Core>, key: &Bytes) -> CommandResult {
     if value.expire_at_ms.take().is_none() {
         return Ok(Reply::Integer(0));
     }
-    core.store.write(vec![Mutation::Put(key.clone(), value.encode())]).await?;
+    core.store.write(vec![Mutation::Put(key.clone(), value.into_value())]).await?;
     Ok(Reply::Integer(1))
 }
 
@@ -225,7 +225,7 @@ async fn rename(core: &Rc<Core>, args: &[Bytes], nx: bool) -> CommandResult {
     if nx && core.store.read(&destination).await?.is_some() {
         return Ok(rename_reply(nx, false));
     }
-    core.store.write_grouped(vec![Mutation::Put(destination, value.encode()), Mutation::Delete(source)]).await?;
+    core.store.write_grouped(vec![Mutation::Put(destination, value.into_value()), Mutation::Delete(source)]).await?;
     Ok(rename_reply(nx, true))
 }
 
@@ -269,7 +269,7 @@ async fn copy(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
     if !replace && core.store.read(&destination).await?.is_some() {
         return Ok(Reply::Integer(0));
     }
-    core.store.write(vec![Mutation::Put(destination, value.encode())]).await?;
+    core.store.write(vec![Mutation::Put(destination, value.into_value())]).await?;
     Ok(Reply::Integer(1))
 }
 
@@ -296,7 +296,7 @@ async fn record_put(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
     if only_if_absent && core.store.read(&key).await?.is_some() {
         return Ok(Reply::Integer(0));
     }
-    core.store.write(vec![Mutation::Put(key, record)]).await?;
+    core.store.write(vec![Mutation::Put(key, record.into())]).await?;
     Ok(Reply::Integer(1))
 }
 

@@ -86,7 +86,7 @@ async fn lock_key(core: &Core, key: &Bytes) -> LatchGuard {
 /// `expire_at_ms` has already passed.
 fn string_mutation(key: Bytes, payload: Bytes, expire_at_ms: Option<u64>) -> Mutation {
     let value = StoredValue { value_type: ValueType::String, expire_at_ms, payload };
-    if value.is_expired_now() { Mutation::Delete(key) } else { Mutation::Put(key, value.encode()) }
+    if value.is_expired_now() { Mutation::Delete(key) } else { Mutation::Put(key, value.into_value()) }
 }
 
 async fn write_string(core: &Core, key: Bytes, payload: Bytes, expire_at_ms: Option<u64>) -> Result<(), CommandError> {

@@ -7,7 +7,7 @@ fn ts(value: u64) -> TimeStamp {
 }
 
 fn put(key: &str, value: &[u8]) -> Mutation {
-    Mutation::Put(Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(value))
+    Mutation::Put(Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(value).into())
 }
 
 /// A read of `key` that missed and was not kept: the next fill of `key` passes admission.
