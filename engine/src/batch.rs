@@ -20,6 +20,11 @@ use crate::key::Cf;
 /// Write-batch format version.
 pub const FORMAT_VERSION: u8 = 1;
 
+/// Operation kinds.
+const OP_PUT: u8 = 0;
+const OP_DELETE: u8 = 1;
+const OP_DELETE_RANGE: u8 = 2;
+
 /// One operation of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOp {
@@ -97,30 +102,32 @@ impl WriteBatch {
 
     /// Encodes the batch.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.encoded_bound_bytes());
-        out.push(FORMAT_VERSION);
-        put_varint(&mut out, self.ops.len() as u64);
+        let mut out = EncodedBatch::new(self.ops.len(), self.key_value_bytes());
         for op in &self.ops {
             match op {
-                WriteOp::Put { cf, key, value } => encode_op(&mut out, 0, *cf, key, Some(value)),
-                WriteOp::Delete { cf, key } => encode_op(&mut out, 1, *cf, key, None),
-                WriteOp::DeleteRange { cf, start, end } => encode_op(&mut out, 2, *cf, start, Some(end)),
+                WriteOp::Put { cf, key, value } => out.op(OP_PUT, *cf, key, Some(value)),
+                WriteOp::Delete { cf, key } => out.op(OP_DELETE, *cf, key, None),
+                WriteOp::DeleteRange { cf, start, end } => out.op(OP_DELETE_RANGE, *cf, start, Some(end)),
             }
         }
-        out
+        out.finish()
     }
 
-    /// An upper bound of the encoded size, so that `encode` allocates once.
-    fn encoded_bound_bytes(&self) -> usize {
-        // version + count, and per op: kind + cf + two varint lengths of at most 10 bytes each.
-        let fixed = 1 + 10 + self.ops.len() * 22;
-        self.ops.iter().fold(fixed, |sum, op| {
+    /// Bytes of the keys, values and range ends.
+    fn key_value_bytes(&self) -> usize {
+        self.ops.iter().fold(0, |sum, op| {
             sum + match op {
                 WriteOp::Put { key, value, .. } => key.len() + value.len(),
                 WriteOp::Delete { key, .. } => key.len(),
                 WriteOp::DeleteRange { start, end, .. } => start.len() + end.len(),
             }
         })
+    }
+
+    /// The capacity `encode` allocates: an upper bound of the encoded size.
+    #[cfg(test)]
+    fn encoded_bound_bytes(&self) -> usize {
+        bound_bytes(self.ops.len(), self.key_value_bytes())
     }
 
     /// Decodes a batch into copies of its keys and values; malformed input is `Corruption`.
@@ -135,30 +142,30 @@ impl WriteBatch {
     }
 }
 
-/// A batch of puts written straight into its encoding, for a writer that hands the encoding
-/// on without reading the operations back (a 1PC commit): each key and value is written once,
-/// where a [`WriteBatch`] holds each in its own allocation and copies it again in `encode`.
-/// The encoding is the one [`WriteBatch::encode`] gives for the same puts.
+/// A batch written straight into its encoding. [`WriteBatch::encode`] fills one from its
+/// operations; a writer that hands the encoding on without reading the operations back (a 1PC
+/// commit) adds its puts part by part ([`EncodedBatch::put_with`]), so that each key and value
+/// is written once, where a [`WriteBatch`] holds each in its own allocation and `encode` copies
+/// it again.
 #[derive(Debug)]
 pub struct EncodedBatch {
     out: Vec<u8>,
-    /// Puts declared but not yet added.
+    /// Operations declared but not yet added.
     remaining: usize,
 }
 
 impl EncodedBatch {
-    /// A batch of exactly `puts` puts, with room for `bytes` bytes of keys and values.
-    pub fn new(puts: usize, bytes: usize) -> EncodedBatch {
-        // version + count, and per put: kind + cf + two varint lengths of at most 10 bytes each.
-        let mut out = Vec::with_capacity(1 + 10 + puts * 22 + bytes);
+    /// A batch of exactly `ops` operations, with room for `bytes` bytes of keys and values.
+    pub fn new(ops: usize, bytes: usize) -> EncodedBatch {
+        let mut out = Vec::with_capacity(bound_bytes(ops, bytes));
         out.push(FORMAT_VERSION);
-        put_varint(&mut out, puts as u64);
-        EncodedBatch { out, remaining: puts }
+        put_varint(&mut out, ops as u64);
+        EncodedBatch { out, remaining: ops }
     }
 
     /// Adds a put whose key (`key_len` bytes) and value (`value_len` bytes) `write_key` and
-    /// `write_value` append. Panics when a part's length is not the one declared, or on a put
-    /// beyond those declared.
+    /// `write_value` append. Panics when a part's length is not the one declared, or on an
+    /// operation beyond those declared.
     pub fn put_with(
         &mut self,
         cf: Cf,
@@ -167,18 +174,37 @@ impl EncodedBatch {
         value_len: usize,
         write_value: impl FnOnce(&mut Vec<u8>),
     ) {
-        self.remaining = self.remaining.checked_sub(1).expect("no more puts than declared");
-        self.out.push(0);
-        self.out.push(cf.id());
+        self.start_op(OP_PUT, cf);
         put_part(&mut self.out, key_len, write_key);
         put_part(&mut self.out, value_len, write_value);
     }
 
-    /// The encoded batch. Panics when fewer puts were added than declared.
+    /// The encoded batch. Panics when fewer operations were added than declared.
     pub fn finish(self) -> Vec<u8> {
-        assert_eq!(self.remaining, 0, "as many puts as declared");
+        assert_eq!(self.remaining, 0, "as many operations as declared");
         self.out
     }
+
+    /// Adds an operation of `kind` on `key`, with its value or range end.
+    fn op(&mut self, kind: u8, cf: Cf, key: &[u8], second: Option<&[u8]>) {
+        self.start_op(kind, cf);
+        put_length_prefixed(&mut self.out, key);
+        if let Some(second) = second {
+            put_length_prefixed(&mut self.out, second);
+        }
+    }
+
+    fn start_op(&mut self, kind: u8, cf: Cf) {
+        self.remaining = self.remaining.checked_sub(1).expect("no more operations than declared");
+        self.out.push(kind);
+        self.out.push(cf.id());
+    }
+}
+
+/// An upper bound of the encoded size of `ops` operations holding `bytes` bytes of keys and
+/// values: version + count, and per op kind + cf + two varint lengths of at most 10 bytes each.
+fn bound_bytes(ops: usize, bytes: usize) -> usize {
+    1 + 10 + ops * 22 + bytes
 }
 
 /// Appends a varint length and the `len` bytes `write` appends.
@@ -217,23 +243,14 @@ fn decode_with(input: &[u8], to_bytes: impl Fn(&[u8]) -> Bytes) -> Result<WriteB
     }
 }
 
-fn encode_op(out: &mut Vec<u8>, kind: u8, cf: Cf, key: &[u8], second: Option<&Bytes>) {
-    out.push(kind);
-    out.push(cf.id());
-    put_length_prefixed(out, key);
-    if let Some(second) = second {
-        put_length_prefixed(out, second);
-    }
-}
-
 fn decode_op(reader: &mut Reader<'_>, to_bytes: impl Fn(&[u8]) -> Bytes) -> Option<WriteOp> {
     let kind = reader.u8()?;
     let cf = Cf::from_id(reader.u8()?)?;
     let key = to_bytes(reader.length_prefixed()?);
     match kind {
-        0 => Some(WriteOp::Put { cf, key, value: to_bytes(reader.length_prefixed()?) }),
-        1 => Some(WriteOp::Delete { cf, key }),
-        2 => Some(WriteOp::DeleteRange { cf, start: key, end: to_bytes(reader.length_prefixed()?) }),
+        OP_PUT => Some(WriteOp::Put { cf, key, value: to_bytes(reader.length_prefixed()?) }),
+        OP_DELETE => Some(WriteOp::Delete { cf, key }),
+        OP_DELETE_RANGE => Some(WriteOp::DeleteRange { cf, start: key, end: to_bytes(reader.length_prefixed()?) }),
         _ => None,
     }
 }
@@ -273,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "as many puts as declared")]
+    #[should_panic(expected = "as many operations as declared")]
     fn encoded_batch_refuses_missing_puts() {
         EncodedBatch::new(1, 0).finish();
     }

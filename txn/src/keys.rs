@@ -160,10 +160,15 @@ pub fn decode_memcomparable_into<'a>(input: &'a [u8], out: &mut Vec<u8>) -> Resu
 
 /// The data key of `user_key`: `slot BE | memcomparable(user_key)`. The Lock CF key.
 pub fn data_key(user_key: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(SLOT_LEN + encoded_len(user_key.len()) + TS_LEN);
-    out.extend_from_slice(&slot_of(user_key).to_be_bytes());
-    encode_memcomparable(&mut out, user_key);
+    let mut out = Vec::with_capacity(versioned_key_len(user_key.len()));
+    put_data_key(&mut out, slot_of(user_key), user_key);
     out
+}
+
+/// Appends the data key of `user_key`, whose slot is `slot`.
+fn put_data_key(out: &mut Vec<u8>, slot: u16, user_key: &[u8]) {
+    out.extend_from_slice(&slot.to_be_bytes());
+    encode_memcomparable(out, user_key);
 }
 
 /// `data_key | !ts`: the Write CF key at a commit_ts, the Default CF key at a start_ts.
@@ -180,8 +185,7 @@ pub fn versioned_key_len(user_key_len: usize) -> usize {
 
 /// Appends the versioned key of `user_key` (whose slot is `slot`) at `ts`.
 pub fn put_versioned_key(out: &mut Vec<u8>, slot: u16, user_key: &[u8], ts: TimeStamp) {
-    out.extend_from_slice(&slot.to_be_bytes());
-    encode_memcomparable(out, user_key);
+    put_data_key(out, slot, user_key);
     append_ts(out, ts);
 }
 

@@ -100,7 +100,7 @@ impl From<Bytes> for Value {
 /// Values are equal when their bytes are, however they are split.
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
-        self.len() == other.len() && self.parts().concat() == other.parts().concat()
+        self.len() == other.len() && self.parts().into_iter().flatten().eq(other.parts().into_iter().flatten())
     }
 }
 

@@ -251,10 +251,11 @@ pub fn read_frame(buf: &[u8], pos: usize) -> Result<Frame<'_>> {
     Ok(Frame::Record { record_type, flags: header[9], stored: &framed[RECORD_HEADER_BYTES..], framed_len })
 }
 
-/// The uncompressed payload of a verified frame.
-pub fn frame_payload(flags: u8, stored: &[u8]) -> Result<Bytes> {
+/// The uncompressed payload of a verified frame; an uncompressed one is `stored` turned into
+/// `Bytes` by `to_bytes` (a copy, or a slice of a buffer that holds it).
+pub fn frame_payload(flags: u8, stored: &[u8], to_bytes: impl FnOnce(&[u8]) -> Bytes) -> Result<Bytes> {
     match flags {
-        0 => Ok(Bytes::copy_from_slice(stored)),
+        0 => Ok(to_bytes(stored)),
         FLAG_LZ4 => decompress(stored),
         other => Err(Error::corruption(WHAT, format!("unknown flags {other:#x}"))),
     }
@@ -438,7 +439,7 @@ mod tests {
                 panic!("expected a record");
             };
             assert_eq!((record_type, flags, framed_len), (RecordType::State, expect_flags, framed));
-            assert_eq!(frame_payload(flags, stored).expect("payload"), payload);
+            assert_eq!(frame_payload(flags, stored, Bytes::copy_from_slice).expect("payload"), payload);
             // Written in place after other bytes, with a scratch that held something before.
             let (mut in_place, mut scratch) = (b"before".to_vec(), vec![9u8; 3]);
             let write = |out: &mut Vec<u8>| out.extend_from_slice(&payload);

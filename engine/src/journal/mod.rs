@@ -285,10 +285,7 @@ impl<F: FileSystem> Journal<F> {
                 format!("zeros where the index expects a record: {location:?}"),
             ));
         };
-        match flags {
-            0 => Ok(framed.slice_ref(stored)),
-            _ => format::frame_payload(flags, stored),
-        }
+        format::frame_payload(flags, stored, |stored| framed.slice_ref(stored))
     }
 
     /// Index of the first live entry of a region.

@@ -6,6 +6,8 @@
 //! Zero bytes where a batch would start are padding (skip to the next aligned block). The
 //! caller decides what a failure means: the torn tail of the last segment, or corruption.
 
+use bytes::Bytes;
+
 use super::format::{self, Frame, RecordBody, SEGMENT_HEADER_BYTES};
 use super::index::{JournalIndex, RecordLocation};
 use crate::codec::align_up;
@@ -95,7 +97,7 @@ fn read_record(segment: u64, bytes: &[u8], pos: usize) -> Result<Option<(RecordB
     let Frame::Record { record_type, flags, stored, framed_len } = format::read_frame(bytes, pos)? else {
         return Ok(None);
     };
-    let body = format::decode_body(record_type, &format::frame_payload(flags, stored)?)?;
+    let body = format::decode_body(record_type, &format::frame_payload(flags, stored, Bytes::copy_from_slice)?)?;
     let framed_len = u32::try_from(framed_len).map_err(|_| Error::corruption(WHAT, "record length overflow"))?;
     Ok(Some((body, RecordLocation { segment, offset: pos as u64, framed_len })))
 }

@@ -24,49 +24,44 @@
 //! full, and costs a tree descent and nothing else.
 
 use crate::sst::builder::prefix_of;
-use crate::sst::filter::{self, KeyPrefix, stable_hash};
+use crate::sst::filter::{self, BLOCK_BYTES, KeyPrefix, stable_hash};
 
 /// Bits per key of a full memtable: about 1% false positives with [`PROBES`] probes.
 pub const BITS_PER_KEY: u64 = 10;
 /// Probes per key (ln 2 x bits per key).
 const PROBES: u8 = 7;
-/// 64-bit words of one block: a cache line.
-const BLOCK_WORDS: usize = 8;
 
 /// The filter of one column family of one memtable.
 #[derive(Debug)]
 pub struct KeyFilter {
     suffix_bytes: usize,
-    /// Blocks the filter has once allocated.
-    block_count: usize,
-    /// `block_count` blocks after the first insert, empty before.
-    blocks: Vec<[u64; BLOCK_WORDS]>,
+    /// Bytes of the filter once allocated (whole blocks).
+    len_bytes: usize,
+    /// `len_bytes` of blocks after the first insert, empty before.
+    bits: Vec<u8>,
 }
 
 impl KeyFilter {
     /// An empty filter for a column family whose keys end in `suffix_bytes` version bytes, sized
     /// for `max_keys` keys.
     pub fn new(suffix_bytes: usize, max_keys: u64) -> KeyFilter {
-        let bits = (max_keys.max(1) * BITS_PER_KEY).div_ceil(64 * BLOCK_WORDS as u64);
-        let block_count = usize::try_from(bits).expect("a memtable filter fits in memory");
-        KeyFilter { suffix_bytes, block_count, blocks: Vec::new() }
+        let blocks = (max_keys.max(1) * BITS_PER_KEY).div_ceil(8 * BLOCK_BYTES as u64);
+        let len_bytes = usize::try_from(blocks).expect("a memtable filter fits in memory") * BLOCK_BYTES;
+        KeyFilter { suffix_bytes, len_bytes, bits: Vec::new() }
     }
 
     /// Records `user_key`.
     pub fn insert(&mut self, user_key: &[u8]) {
-        if self.blocks.is_empty() {
-            self.blocks = vec![[0; BLOCK_WORDS]; self.block_count];
+        if self.bits.is_empty() {
+            self.bits = vec![0; self.len_bytes];
         }
         let hash = stable_hash(self.filter_key(user_key));
-        let block = &mut self.blocks[filter::block_of(hash, self.block_count)];
-        for bit in filter::blocked_positions(hash, PROBES) {
-            block[bit / 64] |= 1 << (bit % 64);
-        }
+        filter::blocked_insert(&mut self.bits, hash, PROBES);
     }
 
     /// Memory held, in bytes.
     pub fn size_bytes(&self) -> u64 {
-        (self.blocks.len() * BLOCK_WORDS * 8) as u64
+        self.bits.len() as u64
     }
 
     /// False only when no inserted key equals `user_key`.
@@ -82,11 +77,7 @@ impl KeyFilter {
     }
 
     fn contains(&self, hash: u64) -> bool {
-        if self.blocks.is_empty() {
-            return false;
-        }
-        let block = &self.blocks[filter::block_of(hash, self.block_count)];
-        filter::blocked_positions(hash, PROBES).all(|bit| block[bit / 64] & (1 << (bit % 64)) != 0)
+        !self.bits.is_empty() && filter::blocked_contains(&self.bits, hash, PROBES)
     }
 
     fn filter_key<'a>(&self, user_key: &'a [u8]) -> &'a [u8] {

@@ -27,7 +27,7 @@ const MAX_PROBES: u8 = 30;
 /// The last byte of a blocked filter (never a classic filter's probe count).
 const BLOCKED_TAG: u8 = 0xb1;
 /// Bytes of one block of a blocked filter: a cache line.
-const BLOCK_BYTES: usize = 64;
+pub(crate) const BLOCK_BYTES: usize = 64;
 /// The multiplier that moves a blocked filter from one probe to the next.
 const PROBE_MULTIPLIER: u32 = 0x9e37_79b9;
 
@@ -99,18 +99,33 @@ fn classic_positions(hash: u64, probes: u8, bit_count: u64) -> impl Iterator<Ite
 }
 
 /// The block of a blocked filter of `blocks` blocks that `hash` probes.
-pub(crate) fn block_of(hash: u64, blocks: usize) -> usize {
+fn block_of(hash: u64, blocks: usize) -> usize {
     (((hash >> 32) * blocks as u64) >> 32) as usize
 }
 
 /// Bit positions (0..512) within its block.
-pub(crate) fn blocked_positions(hash: u64, probes: u8) -> impl Iterator<Item = usize> {
+fn blocked_positions(hash: u64, probes: u8) -> impl Iterator<Item = usize> {
     let mut state = hash as u32;
     (0..probes).map(move |_| {
         let bit = (state >> 23) as usize;
         state = state.wrapping_mul(PROBE_MULTIPLIER);
         bit
     })
+}
+
+/// Sets the bits of `hash` in the blocks of a blocked filter (`bits`, whole blocks).
+pub(crate) fn blocked_insert(bits: &mut [u8], hash: u64, probes: u8) {
+    let start = block_of(hash, bits.len() / BLOCK_BYTES) * BLOCK_BYTES;
+    let block = &mut bits[start..start + BLOCK_BYTES];
+    for bit in blocked_positions(hash, probes) {
+        block[bit / 8] |= 1 << (bit % 8);
+    }
+}
+
+/// False only when `hash` was never inserted into the blocks of a blocked filter (`bits`).
+pub(crate) fn blocked_contains(bits: &[u8], hash: u64, probes: u8) -> bool {
+    let block = &bits[block_of(hash, bits.len() / BLOCK_BYTES) * BLOCK_BYTES..][..BLOCK_BYTES];
+    blocked_positions(hash, probes).all(|bit| block[bit / 8] & (1 << (bit % 8)) != 0)
 }
 
 /// Collects user-key hashes while a table is built.
@@ -142,10 +157,7 @@ impl FilterBuilder {
         let mut out = vec![0u8; blocks * BLOCK_BYTES];
         let probes = self.probes();
         for &hash in &self.hashes {
-            let block = &mut out[block_of(hash, blocks) * BLOCK_BYTES..][..BLOCK_BYTES];
-            for bit in blocked_positions(hash, probes) {
-                block[bit / 8] |= 1 << (bit % 8);
-            }
+            blocked_insert(&mut out, hash, probes);
         }
         out.extend_from_slice(&[probes, BLOCKED_TAG]);
         out
@@ -204,8 +216,7 @@ impl BloomFilter {
     /// [`BloomFilter::may_contain`] of the key with this hash.
     pub fn may_contain_hash(&self, FilterHash(hash): FilterHash) -> bool {
         if self.blocked {
-            let block = &self.bits[block_of(hash, self.bits.len() / BLOCK_BYTES) * BLOCK_BYTES..][..BLOCK_BYTES];
-            return blocked_positions(hash, self.probes).all(|bit| block[bit / 8] & (1 << (bit % 8)) != 0);
+            return blocked_contains(&self.bits, hash, self.probes);
         }
         let bit_count = self.bits.len() as u64 * 8;
         classic_positions(hash, self.probes, bit_count).all(|bit| self.bits[(bit / 8) as usize] & (1 << (bit % 8)) != 0)
