@@ -257,7 +257,7 @@ impl InternalKey {
     }
 
     /// The first 14 bits of the user key (zero-padded): keys order by it first (see the
-    /// memtable's `BucketMap`).
+    /// memtable's `EntryMap`).
     pub fn bucket(&self) -> u16 {
         (self.head >> 50) as u16
     }

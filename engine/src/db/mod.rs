@@ -96,10 +96,8 @@ struct State<F: FileSystem> {
     last_seq: Seq,
     next_file_id: u64,
     next_memtable_id: u64,
-    /// The CFs' `filter_prefix_suffix_bytes`, for the filters of new memtables.
+    /// The CFs' `filter_prefix_suffix_bytes`, for the hash indexes of new memtables.
     filter_suffix_bytes: [usize; 4],
-    /// `memtable_size_bytes`, which sizes new memtables' filters.
-    memtable_size_bytes: u64,
     cursors: Cursors,
     flushing: bool,
     compacting: bool,
@@ -184,7 +182,7 @@ impl<F: FileSystem> Engine<F> {
         vlog.set_discard_stats(version.vlog_discard.iter().map(|(f, b)| (*f, *b)));
         let tables = open_tables(&fs, dir, &version, &caches).await?;
         remove_orphans(&fs, dir, &version, &vlog).await?;
-        let state = State::new(version, tables, options.filter_prefix_suffix_bytes, options.memtable_size_bytes);
+        let state = State::new(version, tables, options.filter_prefix_suffix_bytes);
         let inner = Inner {
             fs,
             dir: dir.to_path_buf(),
@@ -600,14 +598,9 @@ fn insert_op(
 }
 
 impl<F: FileSystem> State<F> {
-    fn new(
-        version: Version,
-        tables: HashMap<u64, Rc<Table<F::File>>>,
-        filter_suffix_bytes: [usize; 4],
-        memtable_size_bytes: u64,
-    ) -> State<F> {
+    fn new(version: Version, tables: HashMap<u64, Rc<Table<F::File>>>, filter_suffix_bytes: [usize; 4]) -> State<F> {
         let mut state = State {
-            active: Rc::new(MemTable::new(1, filter_suffix_bytes, memtable_size_bytes)),
+            active: Rc::new(MemTable::new(1, filter_suffix_bytes)),
             frozen: VecDeque::new(),
             last_seq: version.last_seq,
             next_file_id: version.next_file_id.max(1),
@@ -617,7 +610,6 @@ impl<F: FileSystem> State<F> {
             table_tombstones: Default::default(),
             next_memtable_id: 2,
             filter_suffix_bytes,
-            memtable_size_bytes,
             cursors: Cursors::default(),
             flushing: false,
             compacting: false,
@@ -633,7 +625,7 @@ impl<F: FileSystem> State<F> {
     fn freeze(&mut self) {
         let id = self.next_memtable_id;
         self.next_memtable_id += 1;
-        let next = MemTable::new(id, self.filter_suffix_bytes, self.memtable_size_bytes);
+        let next = MemTable::new(id, self.filter_suffix_bytes);
         let old = std::mem::replace(&mut self.active, Rc::new(next));
         self.frozen.push_back(old);
     }

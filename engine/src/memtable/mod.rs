@@ -1,24 +1,19 @@
 //! The memtable: the newest writes of every column family, in memory, with byte accounting.
 //!
-//! One `MemTable` holds all four column families (each an ordered map keyed by internal key)
-//! and their range tombstones. The engine keeps one *active* memtable and a short queue of
-//! *frozen* ones waiting to be flushed; a memtable is frozen when `size_bytes` reaches
-//! `memtable_size_bytes`, and flushes as one unit (one SST per non-empty CF, one manifest edit),
-//! so the per-region applied-index watermark it records covers every CF at once.
+//! One `MemTable` holds all four column families (each an [`EntryMap`]: an arena of entries with
+//! a hash index for point reads and an ordered view for walks) and their range tombstones. The
+//! engine keeps one *active* memtable and a short queue of *frozen* ones waiting to be flushed;
+//! a memtable is frozen when `size_bytes` reaches `memtable_size_bytes`, and flushes as one unit
+//! (one SST per non-empty CF, one manifest edit), so the per-region applied-index watermark it
+//! records covers every CF at once.
 //!
-//! Each column family also keeps a [`filter::KeyFilter`] of the keys it holds, so that reads of
-//! keys a memtable does not hold (most point reads once a memtable is one of several sources)
-//! skip its tree.
-//!
-//! Invariants: sequence numbers only grow within a memtable; a frozen memtable never changes;
-//! every key in a column family's map is in its filter.
+//! Invariants: sequence numbers only grow within a memtable; a frozen memtable never changes.
 
-mod buckets;
-pub mod filter;
+mod map;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::ops::Bound;
+use std::ops::{Bound, ControlFlow};
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -29,24 +24,20 @@ use crate::key::{self, Cf, InternalKey, Seq, ValueKind};
 use crate::range_del::RangeTombstone;
 use crate::sst::filter::KeyPrefix;
 use crate::vlog::VlogPosition;
-use buckets::BucketMap;
-use filter::KeyFilter;
+use map::{Entry, EntryMap};
 
-/// Fixed per-entry overhead counted on top of key and value bytes: the entry's slot in a B-tree
-/// leaf (a 56-byte `InternalKey` and a 32-byte `Bytes`, in nodes about 70% full after random
-/// inserts: ~125 bytes) and the allocator's rounding of the value allocations. heaptrack after
-/// 1M keys x 100 B found memtables taking 1.3x what 48 here counted (with 40-byte keys that
-/// pointed at their own allocation); with 112 a memtable is frozen when it really holds about
-/// `memtable_size_bytes`. Short keys now live inline, so the key bytes counted on top are
-/// inside the slot: the total stays an upper bound. Not counted: the fixed 66 KiB directory of
-/// each column family that holds entries (see [`BucketMap`]).
+/// Fixed per-entry overhead counted on top of key and value bytes: the entry's slot in the
+/// arena (a 56-byte `InternalKey`, a 32-byte `Bytes` and a 4-byte chain link: 96 bytes), its
+/// place in a bucket list (4 bytes, up to twice that while the list grows) and the allocator's
+/// rounding of the value allocations. Short keys live inline, so the key bytes counted on top
+/// are inside the slot: the total stays an upper bound. The hash index is counted as it grows;
+/// the fixed 66 KiB directory of each column family that holds entries is not (see
+/// [`EntryMap`]).
 const ENTRY_OVERHEAD_BYTES: u64 = 112;
 
 #[derive(Debug, Default)]
 struct CfTable {
-    entries: BucketMap,
-    /// The user keys of `entries`.
-    filter: KeyFilter,
+    entries: EntryMap,
     range_tombstones: Vec<RangeTombstone>,
 }
 
@@ -68,15 +59,11 @@ pub struct MemTable {
 
 impl MemTable {
     /// An empty memtable with an id unique within the engine; `filter_suffix_bytes` are the
-    /// column families' `filter_prefix_suffix_bytes` (see [`KeyFilter`]); `capacity_bytes` is
-    /// the size at which it is frozen, which sizes the key filters.
-    pub fn new(id: u64, filter_suffix_bytes: [usize; 4], capacity_bytes: u64) -> MemTable {
-        // Every entry counts at least its fixed overhead, so a memtable frozen at
-        // `capacity_bytes` holds at most this many (a batch applied past it a few more).
-        let max_keys = capacity_bytes / ENTRY_OVERHEAD_BYTES;
-        let cf_table = |suffix_bytes| {
-            RefCell::new(CfTable { filter: KeyFilter::new(suffix_bytes, max_keys), ..Default::default() })
-        };
+    /// column families' `filter_prefix_suffix_bytes`, which make a key's versions one chain of
+    /// the hash index (see [`EntryMap`]).
+    pub fn new(id: u64, filter_suffix_bytes: [usize; 4]) -> MemTable {
+        let cf_table =
+            |suffix_bytes| RefCell::new(CfTable { entries: EntryMap::new(suffix_bytes), ..Default::default() });
         MemTable {
             id,
             cfs: filter_suffix_bytes.map(cf_table),
@@ -134,13 +121,11 @@ impl MemTable {
         self.note_seq(seq);
         let internal = InternalKey::encode(user_key, seq, kind);
         let mut table = self.cfs[cf.index()].borrow_mut();
-        let filter_before = table.filter.size_bytes();
-        table.filter.insert(user_key);
-        let filter_bytes = table.filter.size_bytes() - filter_before;
-        let key_bytes = internal.as_slice().len() as u64;
-        let entry_bytes = key_bytes + value.len() as u64 + ENTRY_OVERHEAD_BYTES + filter_bytes;
-        self.size_bytes.set(self.size_bytes.get() + entry_bytes);
+        let index_before = table.entries.index_bytes();
+        let entry_bytes = internal.as_slice().len() as u64 + value.len() as u64 + ENTRY_OVERHEAD_BYTES;
         table.entries.insert(internal, value);
+        let index_bytes = table.entries.index_bytes() - index_before;
+        self.size_bytes.set(self.size_bytes.get() + entry_bytes + index_bytes);
     }
 
     /// Records a range tombstone deleting `[start, end)` at `seq`.
@@ -172,18 +157,15 @@ impl MemTable {
     /// The newest entry of `user_key` at or below `snapshot`: `(seq, kind, value)`.
     pub fn get(&self, cf: Cf, user_key: &[u8], snapshot: Seq) -> Option<(Seq, ValueKind, Bytes)> {
         let table = self.cfs[cf.index()].borrow();
-        if !table.filter.may_contain_key(user_key) {
-            return None;
-        }
-        let target = InternalKey::seek(user_key, snapshot);
-        let (found, value) = table.entries.first_in_bucket_from(&target)?;
-        let parsed = key::parse_internal(found.as_slice()).expect("memtable keys are well formed");
-        (parsed.user_key == user_key).then(|| (parsed.seq, parsed.kind, value.clone()))
+        let found = table.entries.get(user_key, snapshot)?;
+        let parsed = key::parse_internal(found.key.as_slice()).expect("memtable keys are well formed");
+        Some((parsed.seq, parsed.kind, found.value.clone()))
     }
 
     /// The first entry at or after user key `target` that is visible at `snapshot`, if its user
-    /// key is below `upper`: `(user key, seq, kind, value)`. Skips the memtable at once when its
-    /// filter rules out `prefix`.
+    /// key is below `upper`: `(user key, seq, kind, value)`. With a `prefix` (see
+    /// `ReadOptions::prefix`) only keys whose filter key is the prefix count, and they are one
+    /// chain of the hash index.
     pub fn first_visible_from(
         &self,
         cf: Cf,
@@ -192,28 +174,34 @@ impl MemTable {
         upper: Option<&[u8]>,
         prefix: Option<&KeyPrefix>,
     ) -> Option<(Bytes, Seq, ValueKind, Bytes)> {
-        let table = self.cfs[cf.index()].borrow();
-        if prefix.is_some_and(|prefix| !table.filter.may_contain_prefix(prefix)) {
-            return None;
-        }
         let seek = InternalKey::seek(target, snapshot);
-        for (found, value) in table.entries.iter_from(Bound::Included(&seek)) {
-            let parsed = key::parse_internal(found.as_slice()).expect("memtable keys are well formed");
-            if upper.is_some_and(|upper| parsed.user_key >= upper) {
-                return None;
-            }
-            if parsed.seq <= snapshot {
-                return Some((Bytes::copy_from_slice(parsed.user_key), parsed.seq, parsed.kind, value.clone()));
+        let visible = |entry: &Entry| {
+            let parsed = key::parse_internal(entry.key.as_slice()).expect("memtable keys are well formed");
+            (Bytes::copy_from_slice(parsed.user_key), parsed.seq, parsed.kind, entry.value.clone())
+        };
+        if let Some(prefix) = prefix {
+            let table = self.cfs[cf.index()].borrow();
+            if table.entries.indexes_prefix(prefix) {
+                return table.entries.first_visible_in_prefix(prefix, &seek, snapshot, upper).map(visible);
             }
         }
-        None
+        let mut table = self.cfs[cf.index()].borrow_mut();
+        table.entries.walk_from(Bound::Included(&seek), |entry| {
+            let parsed = key::parse_internal(entry.key.as_slice()).expect("memtable keys are well formed");
+            if upper.is_some_and(|upper| parsed.user_key >= upper) {
+                return ControlFlow::Break(None);
+            }
+            if parsed.seq <= snapshot { ControlFlow::Break(Some(visible(entry))) } else { ControlFlow::Continue(()) }
+        })?
     }
 
     /// False only when the column family holds no key that is `prefix` followed by its
-    /// `filter_prefix_suffix_bytes` (see [`KeyFilter::may_contain_prefix`]): a read bounded to
-    /// such keys may skip this memtable.
+    /// `filter_prefix_suffix_bytes` (or is `prefix` itself when not longer than them): a read
+    /// bounded to such keys may skip this memtable. Without a suffix, or for an empty prefix, it
+    /// cannot tell and says true, as SST filters do.
     pub fn may_contain_prefix(&self, cf: Cf, prefix: &KeyPrefix) -> bool {
-        self.cfs[cf.index()].borrow().filter.may_contain_prefix(prefix)
+        let table = self.cfs[cf.index()].borrow();
+        !table.entries.indexes_prefix(prefix) || table.entries.holds_prefix(prefix)
     }
 
     /// The range tombstones of a column family.
@@ -229,16 +217,23 @@ impl MemTable {
     /// Up to `limit` point entries of a column family after internal key `after` (from the
     /// first when `None`), in order: lets a flush build its table in slices with yields between.
     pub fn entries_after(&self, cf: Cf, after: Option<&InternalKey>, limit: usize) -> Vec<(InternalKey, Bytes)> {
-        let table = self.cfs[cf.index()].borrow();
+        let mut table = self.cfs[cf.index()].borrow_mut();
         let bound = after.map_or(Bound::Unbounded, Bound::Excluded);
-        table.entries.iter_from(bound).take(limit).map(|(key, value)| (key.clone(), value.clone())).collect()
+        let mut out = Vec::with_capacity(limit.min(table.entries.len()));
+        table.entries.walk_from(bound, |entry| {
+            if out.len() == limit {
+                return ControlFlow::Break(());
+            }
+            out.push((entry.key.clone(), entry.value.clone()));
+            ControlFlow::Continue(())
+        });
+        out
     }
 
-    /// Takes the memtable apart: its entries, every column family in turn, so that the caller
-    /// can free them in slices (dropping a full 64 MiB memtable at once held the core for
-    /// 40-50 ms).
+    /// Takes the memtable apart: its entries, in no particular order, so that the caller can
+    /// free them in slices (dropping a full 64 MiB memtable at once held the core for 40-50 ms).
     pub fn into_entries(self) -> impl Iterator<Item = (InternalKey, Bytes)> {
-        self.cfs.into_iter().flat_map(|table| table.into_inner().entries.into_sorted())
+        self.cfs.into_iter().flat_map(|table| table.into_inner().entries.into_entries())
     }
 
     /// An iterator over a column family's point entries.
@@ -259,9 +254,14 @@ pub struct MemTableIterator {
 impl MemTableIterator {
     /// Moves to the first entry above `bound` (`forward`) or the last below it.
     fn position(&mut self, bound: Bound<&InternalKey>, forward: bool) {
-        let table = self.table.cfs[self.cf.index()].borrow();
-        let found = if forward { table.entries.first_from(bound) } else { table.entries.last_before(bound) };
-        self.current = found.map(|(k, v)| (k.clone(), v.clone()));
+        let mut table = self.table.cfs[self.cf.index()].borrow_mut();
+        let entries = &mut table.entries;
+        let pair = |entry: &Entry| (entry.key.clone(), entry.value.clone());
+        self.current = if forward {
+            entries.walk_from(bound, |entry| ControlFlow::Break(pair(entry)))
+        } else {
+            entries.last_before(bound).map(pair)
+        };
     }
 
     fn owned(target: &[u8]) -> InternalKey {
@@ -315,11 +315,9 @@ mod tests {
 
     use super::*;
 
-    const TEST_CAPACITY: u64 = 1 << 20;
-
     #[test]
     fn get_sees_newest_version_at_snapshot() {
-        let table = MemTable::new(1, [0; 4], TEST_CAPACITY);
+        let table = MemTable::new(1, [0; 4]);
         table.insert(Cf::Default, b"k", 1, ValueKind::Put, Bytes::from_static(b"v1"));
         table.insert(Cf::Default, b"k", 2, ValueKind::Put, Bytes::from_static(b"v2"));
         table.insert(Cf::Default, b"k", 3, ValueKind::Delete, Bytes::new());
@@ -333,7 +331,7 @@ mod tests {
     #[test]
     fn iterator_walks_both_ways() {
         block_on(async {
-            let table = Rc::new(MemTable::new(1, [0; 4], TEST_CAPACITY));
+            let table = Rc::new(MemTable::new(1, [0; 4]));
             for (seq, key) in [b"a", b"b", b"c"].iter().enumerate() {
                 table.insert(Cf::Default, *key, seq as u64 + 1, ValueKind::Put, Bytes::new());
             }
@@ -370,7 +368,7 @@ mod tests {
             inserts in proptest::collection::vec((0..4usize, 0..8u8, 0..4u64), 0..60),
             reads in proptest::collection::vec((0..4usize, 0..10u8, 0..5u64, 0..80u64), 1..40),
         ) {
-            let table = MemTable::new(1, write_cf_suffix(), TEST_CAPACITY);
+            let table = MemTable::new(1, write_cf_suffix());
             for (seq, (cf, prefix, version)) in inserts.iter().enumerate() {
                 let value = Bytes::from(vec![seq as u8]);
                 table.insert(Cf::ALL[*cf], &versioned(*prefix, *version), seq as u64 + 1, ValueKind::Put, value);
@@ -394,7 +392,7 @@ mod tests {
 
     #[test]
     fn prefix_filter_rules_out_absent_write_cf_keys_only() {
-        let table = MemTable::new(1, write_cf_suffix(), TEST_CAPACITY);
+        let table = MemTable::new(1, write_cf_suffix());
         table.insert(Cf::Write, &versioned(1, 5), 1, ValueKind::Put, Bytes::new());
         table.insert(Cf::Default, &versioned(2, 5), 2, ValueKind::Put, Bytes::new());
         assert!(table.may_contain_prefix(Cf::Write, &KeyPrefix::copy_from_slice(b"k\x01")));
@@ -411,14 +409,15 @@ mod tests {
     }
 
     #[test]
-    fn filter_memory_is_counted_once_per_column_family() {
-        let table = MemTable::new(1, write_cf_suffix(), TEST_CAPACITY);
+    fn index_memory_is_counted_once_per_column_family() {
+        let table = MemTable::new(1, write_cf_suffix());
         table.insert(Cf::Write, &versioned(1, 5), 1, ValueKind::Put, Bytes::new());
         let first = table.size_bytes();
         table.insert(Cf::Write, &versioned(2, 6), 2, ValueKind::Put, Bytes::new());
         let second = table.size_bytes() - first;
-        let filter_bytes = (TEST_CAPACITY / ENTRY_OVERHEAD_BYTES * filter::BITS_PER_KEY).div_ceil(512) * 64;
-        assert_eq!(first - second, filter_bytes, "the first key of a column family counts its filter");
+        let initial_index_bytes = table.cfs[Cf::Write.index()].borrow().entries.index_bytes();
+        assert!(initial_index_bytes > 0);
+        assert_eq!(first - second, initial_index_bytes, "the first key of a column family counts its index");
         let before = table.size_bytes();
         table.insert(Cf::Lock, &versioned(3, 7), 3, ValueKind::Put, Bytes::new());
         assert_eq!(table.size_bytes() - before, first, "as does another column family's first key");
@@ -426,7 +425,7 @@ mod tests {
 
     #[test]
     fn size_and_watermarks_accumulate() {
-        let table = MemTable::new(1, [0; 4], TEST_CAPACITY);
+        let table = MemTable::new(1, [0; 4]);
         assert!(table.is_empty());
         table.insert(Cf::Lock, b"k", 1, ValueKind::Put, Bytes::from_static(b"v"));
         table.note_applied(7, 3);
