@@ -369,12 +369,12 @@ impl EntryMap {
         if *sorted < entries.len() {
             let chunks = &self.chunks;
             let key = |index: &u32| &chunks[(index >> CHUNK_BITS) as usize][*index as usize & (CHUNK_ENTRIES - 1)].key;
-            // The entries lie all over the arena: load each key once, back to back, so that the
-            // cache misses overlap instead of stalling the comparisons one at a time.
-            for index in &entries[*sorted..] {
-                std::hint::black_box(key(index).bucket());
+            if entries.len() - *sorted >= *sorted {
+                sort_by_window(entries, key);
+            } else {
+                // A long sorted run and a short tail: the stable sort merges them in linear time.
+                entries.sort_by(|a, b| key(a).cmp(key(b)));
             }
-            entries.sort_by(|a, b| key(a).cmp(key(b)));
             *sorted = entries.len();
         }
         list
@@ -421,6 +421,34 @@ impl EntryMap {
             word = self.occupied[word_index];
         }
     }
+}
+
+/// Sorts the entry indexes of a bucket mostly not sorted yet (a frozen memtable's, at its flush)
+/// by the 16 bytes of user key after the prefix they all share, and by whole keys where
+/// those tie. The entries lie all over the arena: each key is loaded once, one after the other
+/// (so the cache misses overlap), instead of at each of the comparisons of a sort.
+fn sort_by_window<'a>(entries: &mut Vec<u32>, key: impl Fn(&u32) -> &'a InternalKey) {
+    let Some(first) = entries.first() else { return };
+    let first = key::user_key(key(first).as_slice());
+    let mut shared = first.len();
+    for index in &entries[1..] {
+        let other = key::user_key(key(index).as_slice());
+        shared = first[..shared].iter().zip(other).take_while(|(a, b)| a == b).count();
+    }
+    // Keys that share `shared` bytes order by the bytes after them, zero-padded: a padding zero
+    // ties with a real zero, so equal windows compare whole keys.
+    let window = |index: &u32| {
+        let user_key = key::user_key(key(index).as_slice());
+        let rest = &user_key[shared.min(user_key.len())..];
+        let mut bytes = [0u8; 16];
+        let len = rest.len().min(16);
+        bytes[..len].copy_from_slice(&rest[..len]);
+        u128::from_be_bytes(bytes)
+    };
+    let mut keyed: Vec<(u128, u32)> = entries.iter().map(|index| (window(index), *index)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key(&a.1).cmp(key(&b.1))));
+    entries.clear();
+    entries.extend(keyed.into_iter().map(|(_, index)| index));
 }
 
 /// A hash's tag: its high 32 bits.
@@ -508,6 +536,25 @@ mod tests {
         assert_eq!(map.len(), 2);
         assert_eq!(map.get(b"k", 1).map(|e| e.value.clone()), Some(Bytes::from_static(b"c")));
         assert_eq!(map.get(b"k", 5).map(|e| e.value.clone()), Some(Bytes::from_static(b"d")));
+    }
+
+    #[test]
+    fn sorts_keys_that_tie_beyond_their_window() {
+        let mut map = EntryMap::new(0);
+        let mut expected = Vec::new();
+        for i in [7u32, 3, 9, 0, 5] {
+            for tail in [&b""[..], b"\0", b"zz"] {
+                // 20 shared bytes, then 16 equal bytes, then what differs.
+                let user_key = [&[b's'; 20][..], &[b'w'; 16], i.to_string().as_bytes(), tail].concat();
+                map.insert(key(&user_key, u64::from(i) + 1), Bytes::new());
+                expected.push(key(&user_key, u64::from(i) + 1));
+            }
+        }
+        map.insert(key(b"s", 1), Bytes::new());
+        expected.push(key(b"s", 1));
+        expected.sort();
+        let walked: Vec<InternalKey> = collect_from(&mut map, Bound::Unbounded).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(walked, expected);
     }
 
     proptest::proptest! {
