@@ -150,26 +150,34 @@ impl<F: FileSystem> Engine<F> {
         written.push(id);
         let options = self.inner.options.table_options(cf, 0);
         let mut table = TableWriter::create(&self.inner.fs, &self.table_path(id), options).await?;
+        table.builder().reserve(memtable.entry_count(cf));
         let threshold = self.inner.options.flush_value_threshold_bytes.filter(|_| cf == Cf::Default);
         let mut after = None;
         loop {
-            let slice = memtable.entries_after(cf, after.as_ref(), FLUSH_SLICE_ENTRIES);
-            let mut pointers = match threshold {
-                Some(threshold) => self.separate_at_flush(&slice, threshold, separated_end).await?.into_iter(),
-                None => Vec::new().into_iter(),
-            };
-            for window in slice.chunks(WARM_WINDOW) {
-                // The loads are the point: issued back to back, their misses overlap.
-                window.iter().for_each(|(_, value)| _ = std::hint::black_box(value.first().copied()));
-                for (key, value) in window {
-                    match pointers.next().flatten() {
-                        Some((pointer_key, pointer)) => table.builder().add(&pointer_key, &pointer),
-                        None => table.builder().add(key.as_slice(), value),
+            let last = match threshold {
+                None => memtable.visit_after(cf, after.as_ref(), FLUSH_SLICE_ENTRIES, WARM_WINDOW, |window| {
+                    warm_values(window.iter().map(|(_, value)| *value));
+                    for (key, value) in window {
+                        table.builder().add(key.as_slice(), value);
                     }
+                }),
+                Some(threshold) => {
+                    let slice = memtable.entries_after(cf, after.as_ref(), FLUSH_SLICE_ENTRIES);
+                    let mut pointers = self.separate_at_flush(&slice, threshold, separated_end).await?.into_iter();
+                    for window in slice.chunks(WARM_WINDOW) {
+                        warm_values(window.iter().map(|(_, value)| value));
+                        for (key, value) in window {
+                            match pointers.next().flatten() {
+                                Some((pointer_key, pointer)) => table.builder().add(&pointer_key, &pointer),
+                                None => table.builder().add(key.as_slice(), value),
+                            }
+                        }
+                    }
+                    slice.last().map(|(key, _)| key.clone())
                 }
-            }
-            match slice.last() {
-                Some((key, _)) => after = Some(key.clone()),
+            };
+            match last {
+                Some(key) => after = Some(key),
                 None => break,
             }
             table.write_ready().await?;
@@ -210,6 +218,12 @@ impl<F: FileSystem> Engine<F> {
         }
         Ok(replaced)
     }
+}
+
+/// Reads the first byte of each value: issued back to back, the loads' cache misses overlap
+/// (see [`WARM_WINDOW`]).
+fn warm_values<'a>(values: impl Iterator<Item = &'a Bytes>) {
+    values.for_each(|value| _ = std::hint::black_box(value.first().copied()));
 }
 
 /// The parsed key of a Put entry whose value has at least `threshold` bytes.

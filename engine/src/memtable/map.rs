@@ -221,20 +221,74 @@ impl EntryMap {
         lower: Bound<&InternalKey>,
         mut visit: impl FnMut(&Entry) -> ControlFlow<B>,
     ) -> Option<B> {
+        let start = self.first_bucket_from(lower);
+        let mut bucket = start;
+        while let Some(current) = bucket {
+            self.sorted_list(current);
+            if let Some(found) = self.walk_bucket(current, start, lower, &mut visit) {
+                return Some(found);
+            }
+            bucket = self.occupied_after(current);
+        }
+        None
+    }
+
+    /// Sorts the buckets that hold the first `count` entries above `lower`, so that
+    /// [`EntryMap::walk_sorted_from`] can walk them. Sorting only what a walk is about to read
+    /// keeps the keys the sort loaded in cache for the walk.
+    pub fn sort_from(&mut self, lower: Bound<&InternalKey>, count: usize) {
+        let start = self.first_bucket_from(lower);
+        let (mut bucket, mut covered) = (start, 0);
+        while let Some(current) = bucket.filter(|_| covered < count) {
+            let list = self.sorted_list(current);
+            let from = if Some(current) == start { self.partition(list, lower) } else { 0 };
+            covered += self.lists[list].entries.len() - from;
+            bucket = self.occupied_after(current);
+        }
+    }
+
+    /// [`EntryMap::walk_from`] over buckets sorted by [`EntryMap::sort_from`] since their last
+    /// insert (the walk must stop within them), lending the entries for as long as the map.
+    pub fn walk_sorted_from<'a, B>(
+        &'a self,
+        lower: Bound<&InternalKey>,
+        mut visit: impl FnMut(&'a Entry) -> ControlFlow<B>,
+    ) -> Option<B> {
+        let start = self.first_bucket_from(lower);
+        let mut bucket = start;
+        while let Some(current) = bucket {
+            if let Some(found) = self.walk_bucket(current, start, lower, &mut visit) {
+                return Some(found);
+            }
+            bucket = self.occupied_after(current);
+        }
+        None
+    }
+
+    /// The first non-empty bucket that may hold entries above `lower`.
+    fn first_bucket_from(&self, lower: Bound<&InternalKey>) -> Option<usize> {
         let start = match lower {
             Bound::Unbounded => 0,
             Bound::Included(key) | Bound::Excluded(key) => usize::from(key.bucket()),
         };
-        let mut bucket = if self.is_occupied(start) { Some(start) } else { self.occupied_after(start) };
-        while let Some(current) = bucket {
-            let list = self.sorted_list(current);
-            let from = if current == start { self.partition(list, lower) } else { 0 };
-            for &index in &self.lists[list].entries[from..] {
-                if let ControlFlow::Break(found) = visit(self.entry(index)) {
-                    return Some(found);
-                }
+        if self.is_occupied(start) { Some(start) } else { self.occupied_after(start) }
+    }
+
+    /// Walks the sorted list of `bucket`, from above `lower` when it is the walk's first bucket.
+    fn walk_bucket<'a, B>(
+        &'a self,
+        bucket: usize,
+        first: Option<usize>,
+        lower: Bound<&InternalKey>,
+        visit: &mut impl FnMut(&'a Entry) -> ControlFlow<B>,
+    ) -> Option<B> {
+        let list = self.directory[bucket] as usize - 1;
+        debug_assert_eq!(self.lists[list].sorted, self.lists[list].entries.len(), "walked lists are sorted");
+        let from = if Some(bucket) == first { self.partition(list, lower) } else { 0 };
+        for &index in &self.lists[list].entries[from..] {
+            if let ControlFlow::Break(found) = visit(self.entry(index)) {
+                return Some(found);
             }
-            bucket = self.occupied_after(current);
         }
         None
     }

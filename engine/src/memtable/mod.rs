@@ -230,6 +230,40 @@ impl MemTable {
         out
     }
 
+    /// Calls `visit` with the first `limit` point entries of a column family after internal key
+    /// `after` (from the first when `None`), in order, in windows of up to `window` entries, and
+    /// returns the last one's key (`None` when there were none): lets a flush build its table in
+    /// slices with yields between, from the entries where they lie.
+    pub fn visit_after(
+        &self,
+        cf: Cf,
+        after: Option<&InternalKey>,
+        limit: usize,
+        window: usize,
+        mut visit: impl FnMut(&[(&InternalKey, &Bytes)]),
+    ) -> Option<InternalKey> {
+        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.cfs[cf.index()].borrow_mut().entries.sort_from(lower, limit);
+        let table = self.cfs[cf.index()].borrow();
+        let mut pending = Vec::with_capacity(window);
+        let mut last = None;
+        let mut seen = 0;
+        table.entries.walk_sorted_from(lower, |entry| {
+            pending.push((&entry.key, &entry.value));
+            if pending.len() == window {
+                visit(&pending);
+                pending.clear();
+            }
+            last = Some(&entry.key);
+            seen += 1;
+            if seen == limit { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        });
+        if !pending.is_empty() {
+            visit(&pending);
+        }
+        last.cloned()
+    }
+
     /// Takes the memtable apart: its entries, in no particular order, so that the caller can
     /// free them in slices (dropping a full 64 MiB memtable at once held the core for 40-50 ms).
     pub fn into_entries(self) -> impl Iterator<Item = (InternalKey, Bytes)> {
@@ -421,6 +455,35 @@ mod tests {
         let before = table.size_bytes();
         table.insert(Cf::Lock, &versioned(3, 7), 3, ValueKind::Put, Bytes::new());
         assert_eq!(table.size_bytes() - before, first, "as does another column family's first key");
+    }
+
+    #[test]
+    fn visits_agree_with_copied_slices() {
+        let table = MemTable::new(1, write_cf_suffix());
+        for i in 0..100u8 {
+            table.insert(
+                Cf::Write,
+                &versioned(i.wrapping_mul(37), u64::from(i % 3)),
+                u64::from(i) + 1,
+                ValueKind::Put,
+                Bytes::from(vec![i]),
+            );
+        }
+        let (mut after, mut visited, mut windows) = (None, Vec::new(), 0);
+        loop {
+            let copied = table.entries_after(Cf::Write, after.as_ref(), 30);
+            let last = table.visit_after(Cf::Write, after.as_ref(), 30, 8, |window| {
+                assert!(!window.is_empty() && window.len() <= 8);
+                windows += 1;
+                visited.extend(window.iter().map(|(key, value)| ((*key).clone(), (*value).clone())));
+            });
+            assert_eq!(last, copied.last().map(|(key, _)| key.clone()));
+            let Some(last) = last else { break };
+            after = Some(last);
+        }
+        assert_eq!(visited, table.entries_after(Cf::Write, None, usize::MAX));
+        assert_eq!(visited.len(), 100);
+        assert_eq!(windows, 4 * 3 + 2, "three slices of 30 in windows of 8, then one of 10");
     }
 
     #[test]

@@ -74,6 +74,15 @@ impl TableBuilder {
         }
     }
 
+    /// Makes room for `entries` more point entries where the builder keeps something per entry
+    /// (the filter's hashes: one per key and one per distinct prefix).
+    pub fn reserve(&mut self, entries: usize) {
+        if let Some(filter) = &mut self.filter {
+            let per_entry = if self.options.filter_prefix_suffix_bytes > 0 { 2 } else { 1 };
+            filter.reserve(entries * per_entry);
+        }
+    }
+
     /// Adds a point entry; internal keys must strictly increase in [`compare_internal`] order.
     pub fn add(&mut self, internal_key: &[u8], value: &[u8]) {
         let parsed = key::parse_internal(internal_key);

@@ -143,6 +143,12 @@ impl FilterBuilder {
     }
 
     /// Adds a user key; consecutive versions of one key are added once.
+    /// Makes room for `keys` more keys, so that a builder that knows its size grows its list of
+    /// hashes once.
+    pub fn reserve(&mut self, keys: usize) {
+        self.hashes.reserve(keys);
+    }
+
     pub fn add(&mut self, user_key: &[u8]) {
         let hash = stable_hash(user_key);
         if self.hashes.last() != Some(&hash) {
