@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::io::{FileSystem, OpenMode};
 use crate::key::{Cf, Seq, ValueKind};
 use crate::manifest::Manifest;
-use crate::memtable::MemTable;
+use crate::memtable::{self, MemTable};
 use crate::options::EngineOptions;
 use crate::range_del::RangeTombstone;
 use crate::sst::Table;
@@ -249,10 +249,16 @@ impl<F: FileSystem> Engine<F> {
         let mut state = self.inner.state.borrow_mut();
         let memtable = state.active.clone();
         let mut pointers = separated.pointers.into_iter();
-        for op in batch.ops() {
-            state.last_seq += 1;
-            let seq = state.last_seq;
-            insert_op(&memtable, op, seq, &mut pointers, threshold);
+        for window in batch.ops().chunks(memtable::WARM_KEYS) {
+            memtable.warm(window.iter().filter_map(|op| match op {
+                WriteOp::Put { cf, key, .. } | WriteOp::Delete { cf, key } => Some((*cf, &key[..])),
+                WriteOp::DeleteRange { .. } => None,
+            }));
+            for op in window {
+                state.last_seq += 1;
+                let seq = state.last_seq;
+                insert_op(&memtable, op, seq, &mut pointers, threshold);
+            }
         }
         memtable.note_applied(region_id, index);
         memtable.note_separated(separated.value_bytes);

@@ -64,6 +64,13 @@ pub struct Entry {
     next: u32,
 }
 
+/// Where an insert of a key starts: its index slot and its tag.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Home {
+    position: usize,
+    tag: u32,
+}
+
 /// The entries of one bucket, sorted up to `sorted`.
 #[derive(Debug, Default)]
 struct BucketList {
@@ -161,6 +168,24 @@ impl EntryMap {
             },
         }
         self.add_to_bucket(bucket, index);
+    }
+
+    /// Where an insert of `user_key` starts its index probe, for [`EntryMap::warm`]; `None`
+    /// before the first insert.
+    pub fn home(&self, user_key: &[u8]) -> Option<Home> {
+        let tag = tag_of(stable_hash(self.filter_key(user_key)));
+        (!self.slots.is_empty()).then(|| Home { position: tag as usize & (self.slots.len() - 1), tag })
+    }
+
+    /// Loads what an insert reads first: the index slot, and the chain's head when the slot
+    /// holds one with the key's tag. A window of keys' homes is worked out first and then warmed
+    /// in a tight loop, so that the loads' cache misses overlap (hashing between them left too
+    /// few loads in flight at once). Warming the end of the bucket's list as well saved nothing.
+    pub fn warm(&self, home: &Home) {
+        let slot = std::hint::black_box(self.slots[home.position]);
+        if slot != 0 && (slot >> 32) as u32 == home.tag {
+            std::hint::black_box(self.entry(slot as u32 - 1).key.bucket());
+        }
     }
 
     /// The newest entry of `user_key` at or below `snapshot`.

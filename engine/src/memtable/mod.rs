@@ -24,7 +24,7 @@ use crate::key::{self, Cf, InternalKey, Seq, ValueKind};
 use crate::range_del::RangeTombstone;
 use crate::sst::filter::KeyPrefix;
 use crate::vlog::VlogPosition;
-use map::{Entry, EntryMap};
+use map::{Entry, EntryMap, Home};
 
 /// Fixed per-entry overhead counted on top of key and value bytes: the entry's slot in the
 /// arena (a 56-byte `InternalKey`, a 32-byte `Bytes` and a 4-byte chain link: 96 bytes), its
@@ -34,6 +34,9 @@ use map::{Entry, EntryMap};
 /// the fixed 66 KiB directory of each column family that holds entries is not (see
 /// [`EntryMap`]).
 const ENTRY_OVERHEAD_BYTES: u64 = 112;
+
+/// The most keys one [`MemTable::warm`] reads.
+pub const WARM_KEYS: usize = 16;
 
 #[derive(Debug, Default)]
 struct CfTable {
@@ -126,6 +129,24 @@ impl MemTable {
         table.entries.insert(internal, value);
         let index_bytes = table.entries.index_bytes() - index_before;
         self.size_bytes.set(self.size_bytes.get() + entry_bytes + index_bytes);
+    }
+
+    /// Loads what inserts of `keys` (at most [`WARM_KEYS`] are read) will read first: their
+    /// homes are worked out first, then their index memory is read back to back, so that the
+    /// cache misses overlap (see [`EntryMap::warm`]).
+    pub fn warm<'a>(&self, keys: impl Iterator<Item = (Cf, &'a [u8])>) {
+        let tables = self.cfs.each_ref().map(RefCell::borrow);
+        let mut homes = [(0, Home::default()); WARM_KEYS];
+        let mut count = 0;
+        for (cf, key) in keys.take(WARM_KEYS) {
+            if let Some(home) = tables[cf.index()].entries.home(key) {
+                homes[count] = (cf.index(), home);
+                count += 1;
+            }
+        }
+        for (cf, home) in &homes[..count] {
+            tables[*cf].entries.warm(home);
+        }
     }
 
     /// Records a range tombstone deleting `[start, end)` at `seq`.
@@ -352,7 +373,9 @@ mod tests {
     #[test]
     fn get_sees_newest_version_at_snapshot() {
         let table = MemTable::new(1, [0; 4]);
+        table.warm([(Cf::Default, &b"k"[..])].into_iter());
         table.insert(Cf::Default, b"k", 1, ValueKind::Put, Bytes::from_static(b"v1"));
+        table.warm([(Cf::Default, &b"k"[..]), (Cf::Write, b"k"), (Cf::Default, b"kk")].into_iter());
         table.insert(Cf::Default, b"k", 2, ValueKind::Put, Bytes::from_static(b"v2"));
         table.insert(Cf::Default, b"k", 3, ValueKind::Delete, Bytes::new());
         assert_eq!(table.get(Cf::Default, b"k", 2).map(|e| e.2), Some(Bytes::from_static(b"v2")));
