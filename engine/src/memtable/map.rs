@@ -2,22 +2,25 @@
 //! two indexes over it: a hash index by *filter key* for point reads, and per-bucket lists
 //! sorted on demand for ordered walks.
 //!
-//! A write is a hash probe and two appends. The filter key is the user key without the column
-//! family's `filter_prefix_suffix_bytes` (its version suffix), or the whole key when it is not
-//! longer than that, as for the tables' prefix filters. The hash index maps it to a *chain*:
+//! A write is a hash probe and an append. The filter key is the user key without the
+//! column family's `filter_prefix_suffix_bytes` (its version suffix), or the whole key when it is
+//! not longer than that, as for the tables' prefix filters. The hash index maps it to a *chain*:
 //! every entry with that filter key (the versions of one MVCC key), linked newest-first in
 //! internal-key order, so that a point read or a prefix-bounded seek reads the chain from its
 //! head and usually stops there. The ordered view is kept per bucket: the first 14 bits of the
 //! user key, by which keys order first (the server's data keys start with their hash slot, so a
-//! 64 MiB memtable of about 450k keys has buckets of a few dozen entries). A bucket's list of
-//! entries is sorted when an ordered walk reaches it after writes (a stable sort, which merges a
-//! sorted run and a short tail of new entries in linear time).
+//! 64 MiB memtable of about 450k keys has buckets of a few dozen entries). An insert leaves the
+//! ordered view alone: an ordered walk first adds the entries inserted since the last one to
+//! their buckets' lists, reading the arena in order, and sorts each list it reaches that has new
+//! entries (a stable sort, which merges a sorted run and a short tail in linear time).
 //!
 //! It replaced 16,384 `BTreeMap`s by the same buckets plus a bloom filter of the filter keys.
 //! A B-tree insert missed cache on every node it crossed (its root, its leaf) and shifted the
 //! leaf's 88-byte slots; the filter missed once more. Here an insert misses on its index slot
-//! and, when the filter key has older versions, on the chain's head.
-//! `perf/results/memtable-arena-2026-12-07.md` has the numbers.
+//! and, when the filter key has older versions, on the chain's head. Appending each insert to
+//! its bucket's list missed twice more (the bucket's list, then its end); linking it into a
+//! per-bucket list instead moved the misses to the walk that sorts, one dependent load at a time. `perf/results/memtable-arena-2026-12-07.md` has
+//! the numbers.
 //!
 //! Cost: the walk of a chain is linear in the versions of one filter key that sort before the
 //! entry looked for: one for the newest version, more for a read at an old snapshot of a key
@@ -27,13 +30,15 @@
 //! server's slot prefix) sorts the bucket's new tail each time it is reached.
 //!
 //! Fixed cost: a column family that received a write holds a directory of 16,384 `u32`s and a
-//! 16,384-bit occupancy bitmap (66 KiB), and a hash index of at least 1,024 slots (8 KiB) that
-//! doubles when three quarters full ([`EntryMap::index_bytes`] reports it).
+//! 16,384-bit occupancy bitmap (66 KiB), and a hash
+//! index of at least 1,024 slots (8 KiB) that doubles when three quarters full
+//! ([`EntryMap::index_bytes`] reports it).
 //!
-//! Invariants: every entry is in exactly one chain and one bucket list; a chain is sorted by
-//! internal key; `lists[..].sorted` entries of a list are sorted; `directory[b]` is 0 for an
-//! empty bucket and otherwise one more than its list's index; bit `b` of `occupied` is set
-//! exactly when bucket `b` is non-empty. Entries are never removed (a memtable only grows).
+//! Invariants: every entry is in exactly one chain; a chain is sorted by internal key; the
+//! entries below `distributed` are each in their bucket's list, the others in none;
+//! `lists[..].sorted` entries of a list are sorted; `directory[b]` is 0 while bucket `b` has no
+//! distributed entry and otherwise one more than its list's index; bit `b` of `occupied` is set
+//! exactly when it has one. Entries are never removed (a memtable only grows).
 
 use std::cmp::Ordering;
 use std::ops::{Bound, ControlFlow};
@@ -53,6 +58,9 @@ const INITIAL_SLOTS: usize = 1024;
 /// The end of a chain.
 const NONE: u32 = u32::MAX;
 
+// The memtable's per-entry overhead assumes this size.
+const _: () = assert!(std::mem::size_of::<Entry>() == 96);
+
 /// One entry of the map.
 #[derive(Debug)]
 pub struct Entry {
@@ -64,18 +72,18 @@ pub struct Entry {
     next: u32,
 }
 
-/// Where an insert of a key starts: its index slot and its tag.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Home {
-    position: usize,
-    tag: u32,
-}
-
 /// The entries of one bucket, sorted up to `sorted`.
 #[derive(Debug, Default)]
 struct BucketList {
     entries: Vec<u32>,
     sorted: usize,
+}
+
+/// Where an insert of a key starts: its index slot and its tag.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Home {
+    position: usize,
+    tag: u32,
 }
 
 /// The entries of one column family of a memtable (see the module documentation).
@@ -89,7 +97,12 @@ pub struct EntryMap {
     slots: Vec<u64>,
     /// Occupied slots: the distinct filter keys.
     chains: usize,
+    /// Entries below this index are in their buckets' lists; the others only in the arena.
+    distributed: usize,
+    /// Per bucket, 0 while it has no distributed entry and otherwise one more than its list's
+    /// index.
     directory: Vec<u32>,
+    /// Bit `b` set when bucket `b` has distributed entries.
     occupied: Vec<u64>,
     lists: Vec<BucketList>,
 }
@@ -124,7 +137,6 @@ impl EntryMap {
             (tag, position, head)
         };
         let index = u32::try_from(self.len).ok().filter(|&index| index < NONE - 1).expect("fewer than 4G entries");
-        let bucket = usize::from(key.bucket());
         match head {
             None => {
                 self.slots[position] = pack(tag, index);
@@ -139,10 +151,7 @@ impl EntryMap {
                     self.slots[position] = pack(tag, index);
                     self.push(key, value, head);
                 }
-                Ordering::Equal => {
-                    self.entry_mut(head).value = value;
-                    return;
-                }
+                Ordering::Equal => self.entry_mut(head).value = value,
                 Ordering::Greater => {
                     let mut previous = head;
                     loop {
@@ -155,7 +164,7 @@ impl EntryMap {
                                 }
                                 Ordering::Equal => {
                                     self.entry_mut(next).value = value;
-                                    return;
+                                    break;
                                 }
                                 Ordering::Less => {}
                             }
@@ -167,7 +176,6 @@ impl EntryMap {
                 }
             },
         }
-        self.add_to_bucket(bucket, index);
     }
 
     /// Where an insert of `user_key` starts its index probe, for [`EntryMap::warm`]; `None`
@@ -246,6 +254,7 @@ impl EntryMap {
         lower: Bound<&InternalKey>,
         mut visit: impl FnMut(&Entry) -> ControlFlow<B>,
     ) -> Option<B> {
+        self.distribute();
         let start = self.first_bucket_from(lower);
         let mut bucket = start;
         while let Some(current) = bucket {
@@ -262,6 +271,7 @@ impl EntryMap {
     /// [`EntryMap::walk_sorted_from`] can walk them. Sorting only what a walk is about to read
     /// keeps the keys the sort loaded in cache for the walk.
     pub fn sort_from(&mut self, lower: Bound<&InternalKey>, count: usize) {
+        self.distribute();
         let start = self.first_bucket_from(lower);
         let (mut bucket, mut covered) = (start, 0);
         while let Some(current) = bucket.filter(|_| covered < count) {
@@ -279,6 +289,7 @@ impl EntryMap {
         lower: Bound<&InternalKey>,
         mut visit: impl FnMut(&'a Entry) -> ControlFlow<B>,
     ) -> Option<B> {
+        debug_assert_eq!(self.distributed, self.len, "a sorted walk follows sort_from");
         let start = self.first_bucket_from(lower);
         let mut bucket = start;
         while let Some(current) = bucket {
@@ -320,6 +331,7 @@ impl EntryMap {
 
     /// The last entry below `upper`. Sorts the buckets it reaches.
     pub fn last_before(&mut self, upper: Bound<&InternalKey>) -> Option<&Entry> {
+        self.distribute();
         let start = match upper {
             Bound::Unbounded => BUCKETS - 1,
             Bound::Included(key) | Bound::Excluded(key) => usize::from(key.bucket()),
@@ -363,12 +375,33 @@ impl EntryMap {
         &mut self.chunks[(index >> CHUNK_BITS) as usize][index as usize & (CHUNK_ENTRIES - 1)]
     }
 
+    /// Appends an entry whose chain continues at `next`.
     fn push(&mut self, key: InternalKey, value: Bytes, next: u32) {
         if self.len.is_multiple_of(CHUNK_ENTRIES) {
             self.chunks.push(Vec::with_capacity(CHUNK_ENTRIES));
         }
         self.chunks.last_mut().expect("a chunk with room").push(Entry { key, value, next });
         self.len += 1;
+    }
+
+    /// Adds the entries inserted since the last call to their buckets' lists, reading the arena
+    /// in order (the hardware prefetches it); the lists are sorted later, when walked.
+    fn distribute(&mut self) {
+        for index in self.distributed..self.len {
+            let index = index as u32;
+            let bucket = usize::from(self.entry(index).key.bucket());
+            let list = match self.directory[bucket] {
+                0 => {
+                    self.lists.push(BucketList::default());
+                    self.directory[bucket] = u32::try_from(self.lists.len()).expect("at most 16,384 lists");
+                    self.occupied[bucket / WORD_BITS] |= 1 << (bucket % WORD_BITS);
+                    self.lists.len() - 1
+                }
+                list => list as usize - 1,
+            };
+            self.lists[list].entries.push(index);
+        }
+        self.distributed = self.len;
     }
 
     /// The entries of a chain from `head`, in order.
@@ -420,28 +453,7 @@ impl EntryMap {
         }
     }
 
-    fn add_to_bucket(&mut self, bucket: usize, index: u32) {
-        let list = match self.directory[bucket] {
-            0 => {
-                self.lists.push(BucketList::default());
-                self.directory[bucket] = u32::try_from(self.lists.len()).expect("at most 16,384 lists");
-                self.occupied[bucket / WORD_BITS] |= 1 << (bucket % WORD_BITS);
-                self.lists.len() - 1
-            }
-            list => list as usize - 1,
-        };
-        let BucketList { entries, sorted } = &self.lists[list];
-        // Appends in key order (a bucket of ascending keys) keep the list sorted.
-        let in_order =
-            *sorted == entries.len() && entries.last().is_none_or(|&last| self.entry(last).key < self.entry(index).key);
-        let list = &mut self.lists[list];
-        list.entries.push(index);
-        if in_order {
-            list.sorted += 1;
-        }
-    }
-
-    /// The index of `bucket`'s list (which must exist), sorted.
+    /// The index of `bucket`'s list (the bucket must hold distributed entries), sorted.
     fn sorted_list(&mut self, bucket: usize) -> usize {
         let list = self.directory[bucket] as usize - 1;
         let BucketList { entries, sorted } = &mut self.lists[list];

@@ -28,11 +28,11 @@ use map::{Entry, EntryMap, Home};
 
 /// Fixed per-entry overhead counted on top of key and value bytes: the entry's slot in the
 /// arena (a 56-byte `InternalKey`, a 32-byte `Bytes` and a 4-byte chain link: 96 bytes), its
-/// place in a bucket list (4 bytes, up to twice that while the list grows) and the allocator's
-/// rounding of the value allocations. Short keys live inline, so the key bytes counted on top
-/// are inside the slot: the total stays an upper bound. The hash index is counted as it grows;
-/// the fixed 66 KiB directory of each column family that holds entries is not (see
-/// [`EntryMap`]).
+/// place in a bucket's list once an ordered walk needs one (4 bytes, up to twice that while the
+/// list grows) and the allocator's rounding of the value allocations. Short keys live inline, so
+/// the key bytes counted on top are inside the slot: the total stays an upper bound. The hash
+/// index is counted as it grows; the fixed 66 KiB directory of each column family that holds
+/// entries is not (see [`EntryMap`]).
 const ENTRY_OVERHEAD_BYTES: u64 = 112;
 
 /// The most keys one [`MemTable::warm`] reads.
