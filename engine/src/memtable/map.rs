@@ -181,8 +181,11 @@ impl EntryMap {
     /// Where an insert of `user_key` starts its index probe, for [`EntryMap::warm`]; `None`
     /// before the first insert.
     pub fn home(&self, user_key: &[u8]) -> Option<Home> {
+        if self.slots.is_empty() {
+            return None;
+        }
         let tag = tag_of(stable_hash(self.filter_key(user_key)));
-        (!self.slots.is_empty()).then(|| Home { position: tag as usize & (self.slots.len() - 1), tag })
+        Some(Home { position: tag as usize & (self.slots.len() - 1), tag })
     }
 
     /// Loads what an insert reads first: the index slot, and the chain's head when the slot
@@ -368,11 +371,12 @@ impl EntryMap {
     }
 
     fn entry(&self, index: u32) -> &Entry {
-        &self.chunks[(index >> CHUNK_BITS) as usize][index as usize & (CHUNK_ENTRIES - 1)]
+        entry_in(&self.chunks, index)
     }
 
     fn entry_mut(&mut self, index: u32) -> &mut Entry {
-        &mut self.chunks[(index >> CHUNK_BITS) as usize][index as usize & (CHUNK_ENTRIES - 1)]
+        let (chunk, at) = chunk_and_offset(index);
+        &mut self.chunks[chunk][at]
     }
 
     /// Appends an entry whose chain continues at `next`.
@@ -459,7 +463,7 @@ impl EntryMap {
         let BucketList { entries, sorted } = &mut self.lists[list];
         if *sorted < entries.len() {
             let chunks = &self.chunks;
-            let key = |index: &u32| &chunks[(index >> CHUNK_BITS) as usize][*index as usize & (CHUNK_ENTRIES - 1)].key;
+            let key = |index: &u32| &entry_in(chunks, *index).key;
             if entries.len() - *sorted >= *sorted {
                 sort_by_window(entries, key);
             } else {
@@ -540,6 +544,18 @@ fn sort_by_window<'a>(entries: &mut Vec<u32>, key: impl Fn(&u32) -> &'a Internal
     keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| key(&a.1).cmp(key(&b.1))));
     entries.clear();
     entries.extend(keyed.into_iter().map(|(_, index)| index));
+}
+
+/// Where entry `index` lies in the arena: its chunk and its place in it.
+fn chunk_and_offset(index: u32) -> (usize, usize) {
+    ((index >> CHUNK_BITS) as usize, index as usize & (CHUNK_ENTRIES - 1))
+}
+
+/// Entry `index` of an arena (the free form of [`EntryMap::entry`], for borrows that split the
+/// map's fields).
+fn entry_in(chunks: &[Vec<Entry>], index: u32) -> &Entry {
+    let (chunk, at) = chunk_and_offset(index);
+    &chunks[chunk][at]
 }
 
 /// A hash's tag: its high 32 bits.
