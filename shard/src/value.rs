@@ -10,6 +10,8 @@
 //! sorted sets will follow DESIGN section 8: this record becomes their metadata record (type,
 //! expiry, version, size) with sub-keys under `key | version | field`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bytes::{BufMut, Bytes, BytesMut};
 use nokv_txn::mvcc::Value;
 
@@ -30,6 +32,23 @@ impl ValueType {
 }
 
 const HEADER_BYTES: usize = 9;
+
+/// Records with an expiry encoded by this process, on any core (see [`expiring_records`]).
+static EXPIRING_RECORDS: AtomicU64 = AtomicU64::new(0);
+
+/// How many records with an expiry this process has prepared for writing so far: every write of
+/// a key with a TTL prepares one ([`StoredValue::into_value`], or the record a key moved
+/// between cores arrives as), on whichever core builds it. The expired-key sweeper compares it
+/// between passes to learn whether a key with a TTL may have been written since its last pass
+/// found none. A write that then fails still counts; an overcount only starts a pass early.
+pub fn expiring_records() -> u64 {
+    EXPIRING_RECORDS.load(Ordering::Relaxed)
+}
+
+/// Counts a record with an expiry that is about to be written (see [`expiring_records`]).
+pub fn note_expiring_record() {
+    EXPIRING_RECORDS.fetch_add(1, Ordering::Relaxed);
+}
 
 /// A decoded value record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +75,12 @@ impl StoredValue {
         out.freeze()
     }
 
-    /// The encoded record as a value to write: header and payload, not joined.
+    /// The encoded record as a value to write: header and payload, not joined. A record with
+    /// an expiry counts in [`expiring_records`].
     pub fn into_value(self) -> Value {
+        if self.expire_at_ms.is_some() {
+            note_expiring_record();
+        }
         Value::with_head(&self.header(), self.payload)
     }
 
@@ -111,5 +134,16 @@ mod tests {
         assert!(!decoded.is_expired(999));
         assert_eq!(StoredValue::decode(&Bytes::from_static(b"\x09xxxxxxxxx")), None);
         assert_eq!(StoredValue::decode(&StoredValue::string(Bytes::new()).encode()).map(|v| v.payload.len()), Some(0));
+    }
+
+    #[test]
+    fn writing_a_record_with_an_expiry_is_counted() {
+        // Other tests may count too (the counter is the process's): only growth is checked.
+        let before = expiring_records();
+        let _ = StoredValue::string(Bytes::from_static(b"v")).into_value();
+        let plain = expiring_records();
+        let _ = StoredValue { expire_at_ms: Some(1), ..StoredValue::string(Bytes::from_static(b"v")) }.into_value();
+        assert!(plain >= before);
+        assert!(expiring_records() > plain, "a record with an expiry moves the counter");
     }
 }

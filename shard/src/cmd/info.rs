@@ -822,7 +822,8 @@ fn shard_line(core: &Core) -> String {
     format!(
         "shard{}:connected_clients={},commands_processed={},regions={},memtable_bytes={},sst_files={},\
          sst_bytes={},level_files={},value_log_bytes={},block_cache_hits={},block_cache_misses={},\
-         index_cache_hits={},index_cache_misses={},cache_bytes={},flushes={},compactions={},write_stalls={},\
+         index_cache_hits={},index_cache_misses={},cache_bytes={},flushes={},compactions={},compaction_read_bytes={},\
+         table_write_bytes={},write_stalls={},\
          raft_rounds={},raft_journal_writes={},raft_entries_applied={},mesh_messages_sent={},\
          row_cache_hits={},row_cache_misses={},row_cache_rows={},row_cache_bytes={},mvcc_gc_safe_point={},\
          mvcc_gc_versions_dropped={},mvcc_gc_default_deletes={},mvcc_gc_delete_marks_collected={}",
@@ -842,6 +843,8 @@ fn shard_line(core: &Core) -> String {
         cache.block_bytes_used + cache.index_bytes_used,
         stats.flushes,
         stats.compactions,
+        stats.compaction_read_bytes,
+        stats.table_write_bytes,
         stats.write_stalls,
         raft.rounds,
         raft.journal_writes,

@@ -25,7 +25,7 @@ use nokv_txn::mvcc::Mutation;
 use super::{CommandError, CommandResult, is_word, parse_i64, syntax_error};
 use crate::core::Core;
 use crate::store::{StoreError, join_all};
-use crate::value::{StoredValue, now_ms};
+use crate::value::{self, StoredValue, now_ms};
 
 /// Internal command (not in the command table, so clients cannot send it): the encoded record
 /// of a live key, or nil. Arguments: key.
@@ -288,8 +288,11 @@ async fn record_get(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
 async fn record_put(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
     internal_arity(args, 4)?;
     let (key, record) = (args[1].clone(), args[2].clone());
-    if StoredValue::decode(&record).is_none() {
+    let Some(decoded) = StoredValue::decode(&record) else {
         return Err(CommandError::Reply(Reply::error("ERR invalid record")));
+    };
+    if decoded.expire_at_ms.is_some() {
+        value::note_expiring_record();
     }
     let only_if_absent = is_word(&args[3], "nx");
     let _latch = core.store.lock(std::slice::from_ref(&key)).await;
@@ -315,35 +318,84 @@ async fn record_delete_if(core: &Rc<Core>, args: &[Bytes]) -> CommandResult {
 const SWEEP_STEP_KEYS: usize = 200;
 /// Pause between sweep steps: bounds the sweeper to `SWEEP_STEP_KEYS` per pause per core.
 const SWEEP_PAUSE: Duration = Duration::from_millis(100);
+/// After a pass over all of a core's regions that found no key with an expiry, the sweeper
+/// rests until a record with an expiry is written ([`value::expiring_records`]) or this long
+/// has passed. The second bound covers keys whose TTL was written by another node and that this
+/// core now leads: they are hidden from every read anyway and wait at most this long (plus a
+/// pass) for their space to be reclaimed.
+const IDLE_PASS_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Where the sweeper is: a region of this core and the last data key it examined there.
 #[derive(Debug, Default)]
 struct SweepCursor {
     region_index: usize,
     after: Option<Bytes>,
+    /// Keys with an expiry (expired or not) examined in this pass.
+    expiring_seen: u64,
 }
 
 /// Deletes expired keys in the background, forever (until shutdown): walks this core's regions
 /// in order, `SWEEP_STEP_KEYS` keys per step and a pause between steps, and deletes the keys
 /// whose record has expired, so their space is reclaimed without any client reading them.
+///
+/// A pass that finds no key with an expiry is followed by a rest (see [`IDLE_PASS_INTERVAL`]),
+/// as Redis samples only the keys that have a TTL: a data set without TTLs costs no scanning
+/// once a pass is over. A step that finds an empty region goes on to the next without a pause,
+/// so the first pass of a server that starts empty ends at once. (With a pass over all keys at
+/// 2,000 keys a second, a core holding 600k keys of 1 KiB spent about 7% of its CPU reading
+/// them again and again.)
 pub async fn reclaim_expired(core: Rc<Core>) {
     let regions: Vec<(u16, u16)> =
         core.map().regions_of_core(core.id).map(|region| (region.start_slot, region.end_slot as u16)).collect();
     let mut cursor = SweepCursor::default();
+    let mut expiring_at_pass_start = value::expiring_records();
     while !core.node.shutting_down() {
+        if !regions.is_empty() {
+            match sweep_step(&core, &regions, &mut cursor).await {
+                Ok(Step { pass_done: true, .. }) => {
+                    if cursor.expiring_seen == 0 {
+                        rest_until_expiring_write(&core, expiring_at_pass_start).await;
+                    }
+                    cursor.expiring_seen = 0;
+                    expiring_at_pass_start = value::expiring_records();
+                }
+                Ok(Step { examined: 0, .. }) => continue,
+                Ok(_) => {}
+                Err(error) => tracing::debug!(%error, core = core.id, "expired-key sweep step failed; retrying later"),
+            }
+        }
         glommio::timer::sleep(SWEEP_PAUSE).await;
-        if regions.is_empty() || core.node.shutting_down() {
-            continue;
-        }
-        if let Err(error) = sweep_step(&core, &regions, &mut cursor).await {
-            tracing::debug!(%error, core = core.id, "expired-key sweep step failed; retrying later");
-        }
     }
 }
 
-async fn sweep_step(core: &Rc<Core>, regions: &[(u16, u16)], cursor: &mut SweepCursor) -> Result<(), StoreError> {
+/// Waits until a record with an expiry has been written since `expiring_before` was read, or
+/// [`IDLE_PASS_INTERVAL`] has passed, or the node shuts down.
+async fn rest_until_expiring_write(core: &Core, expiring_before: u64) {
+    let started = std::time::Instant::now();
+    while value::expiring_records() == expiring_before
+        && started.elapsed() < IDLE_PASS_INTERVAL
+        && !core.node.shutting_down()
+    {
+        glommio::timer::sleep(SWEEP_PAUSE).await;
+    }
+}
+
+/// What one sweep step did.
+struct Step {
+    /// Keys examined.
+    examined: usize,
+    /// The step finished a pass over all the regions.
+    pass_done: bool,
+}
+
+/// Examines the next step's keys and deletes the expired ones.
+async fn sweep_step(core: &Rc<Core>, regions: &[(u16, u16)], cursor: &mut SweepCursor) -> Result<Step, StoreError> {
     let (first_slot, end_slot) = regions[cursor.region_index % regions.len()];
     let entries = core.store.scan(first_slot, end_slot, cursor.after.as_deref(), SWEEP_STEP_KEYS, false).await?;
+    let step = Step {
+        examined: entries.len(),
+        pass_done: entries.len() < SWEEP_STEP_KEYS && cursor.region_index + 1 >= regions.len(),
+    };
     if entries.len() < SWEEP_STEP_KEYS {
         cursor.region_index = (cursor.region_index + 1) % regions.len();
         cursor.after = None;
@@ -351,12 +403,16 @@ async fn sweep_step(core: &Rc<Core>, regions: &[(u16, u16)], cursor: &mut SweepC
         cursor.after = entries.last().map(|entry| entry.data_key.clone());
     }
     let now = now_ms();
-    let expired: Vec<Bytes> = entries
-        .into_iter()
-        .filter(|entry| StoredValue::decode(&entry.value).is_some_and(|value| value.is_expired(now)))
-        .map(|entry| entry.user_key)
-        .collect();
-    delete_expired(core, expired).await
+    let mut expired = Vec::new();
+    for entry in entries {
+        let Some(value) = StoredValue::decode(&entry.value) else { continue };
+        cursor.expiring_seen += u64::from(value.expire_at_ms.is_some());
+        if value.is_expired(now) {
+            expired.push(entry.user_key);
+        }
+    }
+    delete_expired(core, expired).await?;
+    Ok(step)
 }
 
 /// Deletes the keys that are still expired under their latches (a command may have written a
