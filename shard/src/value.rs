@@ -33,7 +33,8 @@ impl ValueType {
 
 const HEADER_BYTES: usize = 9;
 
-/// Records with an expiry encoded by this process, on any core (see [`expiring_records`]).
+/// Records with an expiry this process has prepared for writing, on any core (see
+/// [`expiring_records`]).
 static EXPIRING_RECORDS: AtomicU64 = AtomicU64::new(0);
 
 /// How many records with an expiry this process has prepared for writing so far: every write of

@@ -35,7 +35,7 @@ pub struct CompactionOptions {
 /// compaction rewrites all of L1, so twice the L0 per compaction halves how often L1 is
 /// rewritten. Measured on 1M SETs of 1 KiB (-P16, 630k distinct keys, one core): compactions
 /// read 1.69 GB instead of 2.95 GB, tables written 2.55 GB instead of 3.47 GB, and the server's
-/// CPU for the load and the compactions after it was 11-14% lower in paired runs
+/// CPU for the load and the compactions after it was 12-14% lower in two clean paired runs
 /// (perf/results/sweeper-and-l0-2026-12-07.md). A point read that misses the memtables and
 /// the row cache checks up to twice the L0 tables' filters.
 impl Default for CompactionOptions {

@@ -392,11 +392,9 @@ struct Step {
 async fn sweep_step(core: &Rc<Core>, regions: &[(u16, u16)], cursor: &mut SweepCursor) -> Result<Step, StoreError> {
     let (first_slot, end_slot) = regions[cursor.region_index % regions.len()];
     let entries = core.store.scan(first_slot, end_slot, cursor.after.as_deref(), SWEEP_STEP_KEYS, false).await?;
-    let step = Step {
-        examined: entries.len(),
-        pass_done: entries.len() < SWEEP_STEP_KEYS && cursor.region_index + 1 >= regions.len(),
-    };
-    if entries.len() < SWEEP_STEP_KEYS {
+    let region_done = entries.len() < SWEEP_STEP_KEYS;
+    let step = Step { examined: entries.len(), pass_done: region_done && cursor.region_index + 1 >= regions.len() };
+    if region_done {
         cursor.region_index = (cursor.region_index + 1) % regions.len();
         cursor.after = None;
     } else {
@@ -405,9 +403,9 @@ async fn sweep_step(core: &Rc<Core>, regions: &[(u16, u16)], cursor: &mut SweepC
     let now = now_ms();
     let mut expired = Vec::new();
     for entry in entries {
-        let Some(value) = StoredValue::decode(&entry.value) else { continue };
-        cursor.expiring_seen += u64::from(value.expire_at_ms.is_some());
-        if value.is_expired(now) {
+        let Some(record) = StoredValue::decode(&entry.value) else { continue };
+        cursor.expiring_seen += u64::from(record.expire_at_ms.is_some());
+        if record.is_expired(now) {
             expired.push(entry.user_key);
         }
     }
