@@ -136,14 +136,24 @@ impl Rows {
         keys.iter().zip(&hashes).map(|(key, hash)| self.shards[hash.shard()].get(key, hash.in_shard())).collect()
     }
 
-    /// Sets `key`'s row to `row`, unless the key's row is newer (applied out of timestamp order):
-    /// that row goes, and the engine decides which version wins. A key that has a row keeps
-    /// its slot and key copy.
-    fn set_unless_newer(&mut self, key: &[u8], hash: KeyHash, row: Row) {
+    /// Sets `key`'s row to `value` from `valid_from` on, unless the key's row is newer (applied
+    /// out of timestamp order): that row goes, and the engine decides which version wins. A key
+    /// that has a row keeps its slot and key copy, and its value's buffer when the new value has
+    /// the same length and no reader holds the old one (an overwrite then neither allocates nor
+    /// frees).
+    fn set_unless_newer(&mut self, key: &[u8], hash: KeyHash, valid_from: TimeStamp, value: Option<&[u8]>) {
+        let shard = &mut self.shards[hash.shard()];
+        if let Some(existing) = shard.get_mut(key, hash.in_shard()).filter(|row| row.valid_from <= valid_from) {
+            if let (Some(old), Some(new)) = (&mut existing.value, value) {
+                if old.overwrite(new) {
+                    existing.valid_from = valid_from;
+                    return;
+                }
+            }
+        }
+        let row = Row { valid_from, value: value.map(SmallBytes::copy_from) };
         let weight = weight_of(key, &row);
-        let valid_from = row.valid_from;
-        self.shards[hash.shard()]
-            .upsert(key, hash.in_shard(), row, weight, |existing| existing.valid_from <= valid_from);
+        shard.upsert(key, hash.in_shard(), row, weight, |existing| existing.valid_from <= valid_from);
     }
 
     /// Inserts `key`'s row; `admitted` false keeps it out unless it fits without an eviction.
@@ -267,13 +277,15 @@ impl RowCache {
                 self.changes_of(batch, index, op, &mut changes);
             }
             for change in &changes.list {
-                if let Change::Set(_, hash, _) | Change::Remove(_, hash) = change {
+                if let Change::Set(_, hash, ..) | Change::Remove(_, hash) = change {
                     rows.warm(*hash);
                 }
             }
             for change in changes.list.drain(..) {
                 match change {
-                    Change::Set(key, hash, row) => rows.set_unless_newer(&changes.keys[key], hash, row),
+                    Change::Set(key, hash, valid_from, value) => {
+                        rows.set_unless_newer(&changes.keys[key], hash, valid_from, value.as_deref())
+                    }
                     Change::Remove(key, hash) => rows.remove(&changes.keys[key], hash),
                     Change::Clear => rows.clear(),
                 }
@@ -307,14 +319,14 @@ impl RowCache {
             WriteType::Lock | WriteType::Rollback => return,
             WriteType::Delete => None,
             WriteType::Put => match write.short_value.or_else(|| default_value(batch, at, data_key, write.start_ts)) {
-                Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(SmallBytes::copy_from(&value)),
+                Some(value) if value.len() <= MAX_CACHED_VALUE_BYTES => Some(value),
                 _ => {
                     changes.list.push(Change::Remove(user_key, hash));
                     return;
                 }
             },
         };
-        changes.list.push(Change::Set(user_key, hash, Row { valid_from: commit_ts, value }));
+        changes.list.push(Change::Set(user_key, hash, commit_ts, value));
     }
 
     /// Forgets every row (after an apply that failed half way).
@@ -333,10 +345,11 @@ impl RowCache {
     }
 }
 
-/// One change an applied op makes to the rows: a user key's row set or removed, or all rows
-/// dropped. Keys are ranges of [`Changes::keys`].
+/// One change an applied op makes to the rows: a user key's row set (valid from a commit_ts, to
+/// a value of the batch, copied when it is set) or removed, or all rows dropped. Keys are
+/// ranges of [`Changes::keys`].
 enum Change {
-    Set(Range<usize>, KeyHash, Row),
+    Set(Range<usize>, KeyHash, TimeStamp, Option<Bytes>),
     Remove(Range<usize>, KeyHash),
     Clear,
 }

@@ -34,6 +34,31 @@ impl SmallBytes {
         Some(SmallBytes::Inline { len, bytes: inline })
     }
 
+    /// Makes these bytes a copy of `bytes` in their own memory, if they are as long and
+    /// nothing else shares them; false (and unchanged) otherwise.
+    pub(super) fn overwrite(&mut self, bytes: &[u8]) -> bool {
+        if self.len() != bytes.len() {
+            return false;
+        }
+        match self {
+            SmallBytes::Inline { bytes: inline, .. } => inline[..bytes.len()].copy_from_slice(bytes),
+            SmallBytes::Shared(shared) => {
+                let taken = std::mem::take(shared);
+                match taken.try_into_mut() {
+                    Ok(mut unique) => {
+                        unique.copy_from_slice(bytes);
+                        *shared = unique.freeze();
+                    }
+                    Err(taken) => {
+                        *shared = taken;
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
     pub(super) fn as_slice(&self) -> &[u8] {
         match self {
             SmallBytes::Inline { len, bytes } => &bytes[..usize::from(*len)],
@@ -93,6 +118,23 @@ mod tests {
         assert!(!buffer.as_ptr_range().contains(&shared.as_ptr()), "a copy, not a slice of the big buffer");
         assert_eq!(SmallBytes::copy_from(b"").as_slice(), b"");
         assert_eq!(std::mem::size_of::<SmallBytes>(), 48);
+    }
+
+    #[test]
+    fn an_overwrite_needs_the_same_length_and_sole_ownership() {
+        let mut inline = SmallBytes::copy_from(b"apple");
+        assert!(inline.overwrite(b"mango"));
+        assert_eq!(inline.as_slice(), b"mango");
+        assert!(!inline.overwrite(b"kiwi"));
+        assert_eq!(inline.as_slice(), b"mango");
+        let mut shared = SmallBytes::copy_from(&[1; 100]);
+        let held = shared.to_bytes();
+        assert!(!shared.overwrite(&[2; 100]), "a reader holds the buffer");
+        assert_eq!(shared.as_slice(), &[1; 100]);
+        drop(held);
+        assert!(shared.overwrite(&[3; 100]));
+        assert_eq!(shared.as_slice(), &[3; 100]);
+        assert!(!shared.overwrite(&[4; 99]));
     }
 
     #[test]

@@ -136,6 +136,13 @@ impl<V> RowTable<V> {
         Some(&entry.value)
     }
 
+    /// `key`'s value, to change in place without changing its weight; unlike [`RowTable::get`],
+    /// this is not a use (a write does not keep a row).
+    pub(super) fn get_mut(&mut self, key: &[u8], hash: u32) -> Option<&mut V> {
+        let (_, index) = self.find(key, hash)?;
+        Some(&mut self.entries[index].value)
+    }
+
     /// Sets `key`'s value to `value` weighing `weight`, evicting rows until it fits. A row
     /// heavier than the whole table is not kept (and the key's old row goes).
     pub(super) fn insert(&mut self, key: &[u8], hash: u32, value: V, weight: u32) {

@@ -46,6 +46,38 @@ fn a_commit_applied_after_a_newer_one_drops_the_row() {
 }
 
 #[test]
+fn an_overwrite_of_the_same_length_reuses_the_buffer_unless_a_reader_holds_it() {
+    let cache = RowCache::new(1 << 20);
+    commit(&cache, &[put("k", &[1; 1000])], 10, 11);
+    let weight = cache.stats().weight_bytes;
+    let first = cache.get(b"k", ts(11)).flatten().expect("cached");
+    let first_at = first.as_ptr();
+    commit(&cache, &[put("k", &[2; 1000])], 12, 13);
+    assert_eq!(first, Bytes::from(vec![1; 1000]), "a reader's value never changes under it");
+    let second = cache.get(b"k", ts(13)).flatten().expect("cached");
+    assert_eq!(second, Bytes::from(vec![2; 1000]));
+    assert_eq!(cache.get(b"k", ts(12)), None, "the row is valid from the new commit only");
+    let second_at = second.as_ptr();
+    drop((first, second));
+    commit(&cache, &[put("k", &[3; 1000])], 14, 15);
+    let third = cache.get(b"k", ts(15)).flatten().expect("cached");
+    assert_eq!(third, Bytes::from(vec![3; 1000]));
+    assert_eq!(third.as_ptr(), second_at, "unshared, the buffer is written in place");
+    assert_ne!(second_at, first_at);
+    assert_eq!(cache.stats().weight_bytes, weight);
+    commit(&cache, &[put("k", &[4; 10])], 16, 17);
+    assert_eq!(cache.get(b"k", ts(17)), Some(Some(Bytes::from(vec![4; 10]))));
+}
+
+#[test]
+fn an_older_commit_of_the_same_length_does_not_overwrite_a_newer_row() {
+    let cache = RowCache::new(1 << 20);
+    commit(&cache, &[put("k", &[2; 1000])], 20, 21);
+    commit(&cache, &[put("k", &[1; 1000])], 10, 11);
+    assert_eq!(cache.get(b"k", ts(30)), None, "the engine decides which version wins");
+}
+
+#[test]
 fn large_values_come_from_the_default_cf_put_of_the_same_batch() {
     let cache = RowCache::new(1 << 20);
     let large = vec![7u8; 1000];
