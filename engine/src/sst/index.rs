@@ -187,8 +187,15 @@ impl IndexBlock {
         }
         // Blocks before `low` end below the target's user key, blocks from `high` on above it.
         let target_head = head(&target_user[self.shared_len..]);
-        let mut low = lower_bound(&self.heads, target_head);
-        let mut high = low + tie_run(&self.heads[low..], target_head);
+        let low = lower_bound(&self.heads, target_head);
+        let high = low + tie_run(&self.heads[low..], target_head);
+        self.search_keys(low..high, target)
+    }
+
+    /// The first block of `blocks` whose last key is `>= target`, by a binary search over the
+    /// full keys (`blocks.end` when every key there is smaller).
+    pub fn search_keys(&self, blocks: std::ops::Range<usize>, target: &[u8]) -> usize {
+        let (mut low, mut high) = (blocks.start, blocks.end);
         while low < high {
             let middle = low + (high - low) / 2;
             if compare_internal(self.last_key(middle), target) == Ordering::Less {
