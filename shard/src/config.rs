@@ -132,16 +132,21 @@ pub const DEFAULT_CACHE_BYTES_PER_SHARD: u64 = 128 << 20;
 /// `max_frozen_memtables`; with the active one they make the memtable budget).
 pub const MAX_FROZEN_MEMTABLES: usize = 2;
 
-/// One shard's cache budgets, split from its part of `cache-size` 1 : 3 (block : row).
+/// One shard's cache budgets, split from its part of `cache-size` 1 : 7 (block : row).
 ///
 /// Why this split: the row cache answers a repeated point read (GET, the common Redis command)
 /// with one hash lookup and holds only the row, where the block cache holds a whole 4 KiB block
 /// per hot key; the block cache serves everything else (scans, large values in the value log,
-/// keys the row cache has evicted), so neither can be dropped without losing a workload. Point
-/// reads get the larger part: after 1M SETs of 1 KiB values (632k keys) with `cache-size 1gb`,
-/// 1 : 1 left a third of the keys outside the row cache and their GETs read blocks from disk
-/// (GET -P16 91k ops per CPU-second); 1 : 3 holds them all (167k; a block a quarter as large
-/// still answers scans, see perf/results/cache-split-2026-12-05.md).
+/// and for keys the row cache has evicted, the Write CF blocks a read needs first), so neither
+/// can be dropped without losing a workload. Point reads get the larger part:
+/// - after 1M SETs of 1 KiB values (632k keys) with `cache-size 1gb`, 1 : 1 left a third of the
+///   keys outside the row cache and their GETs read blocks from disk (GET -P16 91k ops per
+///   CPU-second); 1 : 3 held them all (167k; perf/results/cache-split-2026-12-05.md);
+/// - after the bench-matrix write rows (3.3M SETs over 1M keys, 800k of them 1 KiB), 1 : 3 left
+///   a fifth of the GETs to the engine at ~22 us of CPU each (GET 1 KiB -P16 135-172k), and
+///   1 : 7 serves all but a few of them from rows (273-307k;
+///   perf/results/cache-split-1-7-2026-12-07.md). A block of random 1 KiB values mostly holds
+///   copies of rows, and an eighth still holds the Write CF blocks of a million keys.
 ///
 /// Table indexes and bloom filters are not in `cache-size`: the engine holds them for every
 /// open table (a budget for them was a cliff, see `nokv_engine::cache`). They grow with the
@@ -156,9 +161,9 @@ pub struct CacheBudget {
 }
 
 impl CacheBudget {
-    /// Splits one shard's budget 1 : 3; the parts add up to `shard_bytes`.
+    /// Splits one shard's budget 1 : 7; the parts add up to `shard_bytes`.
     pub fn split(shard_bytes: u64) -> CacheBudget {
-        let block_bytes = shard_bytes / 4;
+        let block_bytes = shard_bytes / 8;
         CacheBudget { block_bytes, row_bytes: shard_bytes - block_bytes }
     }
 
@@ -497,16 +502,16 @@ mod tests {
     }
 
     #[test]
-    fn cache_budget_keeps_the_old_default_and_gives_rows_three_quarters() {
+    fn cache_budget_keeps_the_old_default_and_gives_rows_seven_eighths() {
         let config = NodeConfig { shards: 2, ..NodeConfig::default() };
         assert_eq!(config.cache_size_total_bytes(), 256 << 20);
         let budget = config.shard_cache_budget();
-        assert_eq!((budget.block_bytes, budget.row_bytes), (32 << 20, 96 << 20));
+        assert_eq!((budget.block_bytes, budget.row_bytes), (16 << 20, 112 << 20));
         assert_eq!(config.memtable_budget_total_bytes(), 2 * 3 * (64 << 20));
         let config = NodeConfig { shards: 3, cache_size_bytes: Some(512 << 20), ..NodeConfig::default() };
         let budget = config.shard_cache_budget();
         assert_eq!(budget.total_bytes(), (512 << 20) / 3);
-        assert!(budget.row_bytes.abs_diff(3 * budget.block_bytes) <= 3);
+        assert!(budget.row_bytes.abs_diff(7 * budget.block_bytes) <= 7);
         let tiny = NodeConfig { shards: 4, cache_size_bytes: Some(3 << 20), ..NodeConfig::default() };
         assert!(tiny.validate().expect_err("too small").to_string().contains("cache-size"));
     }
