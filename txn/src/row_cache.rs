@@ -143,13 +143,12 @@ impl Rows {
     /// frees).
     fn set_unless_newer(&mut self, key: &[u8], hash: KeyHash, valid_from: TimeStamp, value: Option<&[u8]>) {
         let shard = &mut self.shards[hash.shard()];
-        if let Some(existing) = shard.get_mut(key, hash.in_shard()).filter(|row| row.valid_from <= valid_from) {
-            if let (Some(old), Some(new)) = (&mut existing.value, value) {
-                if old.overwrite(new) {
-                    existing.valid_from = valid_from;
-                    return;
-                }
-            }
+        if let Some(existing) = shard.get_mut(key, hash.in_shard()).filter(|row| row.valid_from <= valid_from)
+            && let (Some(old), Some(new)) = (&mut existing.value, value)
+            && old.overwrite(new)
+        {
+            existing.valid_from = valid_from;
+            return;
         }
         let row = Row { valid_from, value: value.map(SmallBytes::copy_from) };
         let weight = weight_of(key, &row);
