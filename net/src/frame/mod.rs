@@ -30,13 +30,12 @@ mod inline;
 pub mod reply;
 mod request;
 
-use std::ops::Range;
-
 use bytes::{Bytes, BytesMut};
 
 pub use self::reply::{Protocol, Reply};
 use crate::error::{Error, Result};
 use inline::InlineArg;
+use request::ArgRanges;
 
 /// Protocol limits, with Redis's names and defaults.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,14 +124,14 @@ impl RequestParser {
 
     /// Whether `buf` starts with a whole request, and its length.
     pub fn check(&self, buf: &[u8]) -> Result<Check> {
-        self.locate(buf, &mut Vec::new())
+        self.locate(buf, &mut ArgRanges::new())
     }
 
     /// Takes the next non-empty request off the front of `buf`. Empty requests (a blank inline
     /// line, `*0`, `*-1`) are consumed and skipped, as Redis does.
     pub fn parse(&self, buf: &mut BytesMut) -> Result<Parsed> {
         loop {
-            let mut ranges = Vec::new();
+            let mut ranges = ArgRanges::new();
             let Check::Complete { frame_len_bytes } = self.locate(buf, &mut ranges)? else {
                 return Ok(Parsed::Incomplete);
             };
@@ -149,7 +148,7 @@ impl RequestParser {
     }
 
     /// Finds the request at the front of `buf`; multibulk argument ranges go into `ranges`.
-    fn locate(&self, buf: &[u8], ranges: &mut Vec<Range<usize>>) -> Result<Check> {
+    fn locate(&self, buf: &[u8], ranges: &mut ArgRanges) -> Result<Check> {
         match buf.first() {
             None => Ok(Check::Incomplete),
             Some(b'*') => request::walk(buf, &self.limits, self.auth_required, ranges),

@@ -15,6 +15,8 @@
 
 use std::ops::Range;
 
+use smallvec::SmallVec;
+
 use super::{Check, ParseLimits};
 use crate::error::{Error, Result};
 use crate::number::parse_i64;
@@ -49,13 +51,13 @@ impl Header {
     }
 }
 
+/// A request's argument ranges: inline up to 4 (GET, SET with a value and an option), so a
+/// typical request's parse allocates only its argument list (a `Vec` here was an allocation
+/// per request, 1.3% of SET 16 B -P16).
+pub(crate) type ArgRanges = SmallVec<[Range<usize>; 4]>;
+
 /// Walks one multibulk frame at the start of `buf`, pushing argument ranges into `args`.
-pub(crate) fn walk(
-    buf: &[u8],
-    limits: &ParseLimits,
-    auth_required: bool,
-    args: &mut Vec<Range<usize>>,
-) -> Result<Check> {
+pub(crate) fn walk(buf: &[u8], limits: &ParseLimits, auth_required: bool, args: &mut ArgRanges) -> Result<Check> {
     let Some((count, mut pos)) = read_count(buf, limits, auth_required)? else {
         return Ok(Check::Incomplete);
     };
