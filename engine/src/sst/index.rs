@@ -176,9 +176,11 @@ impl IndexBlock {
     /// The first block whose last key is `>= target`: the only block that can hold the first
     /// entry `>= target`. `len()` when every key is smaller.
     pub fn find_block(&self, target: &[u8]) -> usize {
-        let Some(first) = self.len().checked_sub(1).map(|_| user_key(self.last_key(0))) else { return 0 };
+        if self.is_empty() {
+            return 0;
+        }
         let target_user = user_key(target);
-        let shared = &first[..self.shared_len];
+        let shared = &user_key(self.last_key(0))[..self.shared_len];
         let target_shared = &target_user[..self.shared_len.min(target_user.len())];
         match target_shared.cmp(shared) {
             Ordering::Less => return 0,
